@@ -1,0 +1,1 @@
+"""One ComponentResource per platform concern, plus naming and the shared interfaces."""

@@ -1,0 +1,277 @@
+"""AksCluster: the managed cluster with its system pool.
+
+Creates:
+- a user-assigned control-plane identity with Network Contributor on the VNet (AKS must
+  manage load balancers and, with VNet integration, the API-server subnet; a user-assigned
+  identity can be granted that *before* the cluster exists);
+- the ManagedCluster: system pool tainted ``CriticalAddonsOnly``, Entra ID + Azure RBAC,
+  local accounts off, OIDC issuer + workload identity, Azure CNI overlay with the Cilium
+  dataplane and network policy, upgrade channels, managed Prometheus metrics, KEDA, Azure
+  Policy, Key Vault secrets provider with rotation, image cleaner; private API server or
+  authorized IP ranges.
+
+User node pools are separate :class:`components.node_pools.NodePool` resources so a pool
+change never touches the cluster resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import containerservice as cs
+from pulumi_azure_native import managedidentity
+
+from components.shared import RoleAssignmentSpec, create_role_assignments
+
+SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemPoolSpec:
+    """The system node pool, declared inside the cluster resource."""
+
+    name: str
+    vm_size: str
+    min_count: int
+    max_count: int
+    os_sku: str = "AzureLinux"
+    os_disk_size_gb: int | None = None
+    max_pods: int = 110
+
+
+@dataclass(frozen=True, kw_only=True)
+class AksClusterArgs:
+    """Inputs of :class:`AksCluster`."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the cluster."""
+    location: str
+    """Azure region."""
+    cluster_name: str
+    """Name of the managed cluster."""
+    dns_prefix: str
+    """DNS prefix of the API server FQDN."""
+    node_resource_group: str
+    """Name of the AKS-managed node resource group."""
+    identity_name: str
+    """Name of the control-plane user-assigned identity."""
+    kubernetes_version: str
+    """Kubernetes version (minor or patch)."""
+    sku_tier: str
+    """``Free``, ``Standard`` (uptime SLA) or ``Premium``."""
+    tenant_id: pulumi.Input[str]
+    """Entra tenant of the admin groups."""
+    admin_group_object_ids: Sequence[str]
+    """Entra groups that get cluster-admin through Azure RBAC."""
+    system_pool: SystemPoolSpec
+    """The system pool."""
+    vnet_resource_id: pulumi.Input[str]
+    """VNet the cluster uses; the control-plane identity gets Network Contributor on it."""
+    node_subnet_resource_id: pulumi.Input[str]
+    """Subnet of the nodes."""
+    pod_cidr: str
+    """Overlay pod range."""
+    service_cidr: str
+    """Kubernetes service range."""
+    dns_service_ip: str
+    """Cluster DNS service address inside ``service_cidr``."""
+    zones: Sequence[str] = ()
+    """Availability zones of the system pool (empty: regional)."""
+    private_cluster_enabled: bool = True
+    """Private API server (no public endpoint)."""
+    authorized_ip_ranges: Sequence[str] = ()
+    """CIDRs allowed to reach a public API server."""
+    api_server_subnet_resource_id: pulumi.Input[str] | None = None
+    """Delegated subnet for API server VNet integration; None: no VNet integration."""
+    upgrade_channel: str = "patch"
+    """Cluster auto-upgrade channel."""
+    node_os_upgrade_channel: str = "NodeImage"
+    """Node OS upgrade channel."""
+    image_cleaner_interval_hours: int = 48
+    """How often the image cleaner removes unused vulnerable images."""
+    azure_policy_enabled: bool = True
+    """Azure Policy add-on (Gatekeeper)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource."""
+
+
+class AksCluster(pulumi.ComponentResource):
+    """Managed cluster, system pool, control-plane identity."""
+
+    name: pulumi.Output[str]
+    """Name of the managed cluster."""
+    resource_id: pulumi.Output[str]
+    """Resource id of the managed cluster."""
+    principal_id: pulumi.Output[str]
+    """Object id of the control-plane identity."""
+    oidc_issuer_url: pulumi.Output[str]
+    """OIDC issuer URL for federated credentials."""
+    kubelet_object_id: pulumi.Output[str]
+    """Object id of the kubelet identity (pulls images)."""
+
+    def __init__(
+        self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-mlops:aks:AksCluster", name, None, opts)
+        tags = dict(args.tags)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_name_=args.identity_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        grants = create_role_assignments(
+            name=f"{name}-identity",
+            scope=args.vnet_resource_id,
+            assignments={
+                "network-contributor": RoleAssignmentSpec(
+                    role="Network Contributor", principal_id=identity.principal_id
+                )
+            },
+            parent=self,
+        )
+        cluster = cs.ManagedCluster(
+            f"{name}-cluster",
+            resource_name_=args.cluster_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            dns_prefix=args.dns_prefix,
+            node_resource_group=args.node_resource_group,
+            kubernetes_version=args.kubernetes_version,
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier=args.sku_tier),
+            identity=cs.ManagedClusterIdentityArgs(
+                type=cs.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity.id],
+            ),
+            agent_pool_profiles=[self._system_pool(args)],
+            **self._access_settings(args),
+            **self._platform_features(args),
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(grants.values()),
+                # Autoscaler owns node counts; pools are separate resources.
+                ignore_changes=["agentPoolProfiles[0].count"],
+            ),
+        )
+        self.name = cluster.name
+        self.resource_id = cluster.id
+        self.principal_id = identity.principal_id
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda p: p.issuer_url if p and p.issuer_url else ""
+        )
+        self.kubelet_object_id = cluster.identity_profile.apply(
+            lambda p: (p or {})["kubeletidentity"].object_id or ""
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "resource_id": self.resource_id,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "kubelet_object_id": self.kubelet_object_id,
+            }
+        )
+
+    @staticmethod
+    def _system_pool(args: AksClusterArgs) -> cs.ManagedClusterAgentPoolProfileArgs:
+        pool = args.system_pool
+        return cs.ManagedClusterAgentPoolProfileArgs(
+            name=pool.name,
+            mode="System",
+            vm_size=pool.vm_size,
+            os_type="Linux",
+            os_sku=pool.os_sku,
+            os_disk_size_gb=pool.os_disk_size_gb,
+            os_disk_type="Ephemeral" if pool.os_disk_size_gb else None,
+            max_pods=pool.max_pods,
+            enable_auto_scaling=True,
+            min_count=pool.min_count,
+            max_count=pool.max_count,
+            count=pool.min_count,
+            node_taints=[SYSTEM_POOL_TAINT],
+            availability_zones=list(args.zones) or None,
+            vnet_subnet_id=args.node_subnet_resource_id,
+            type="VirtualMachineScaleSets",
+            upgrade_settings=cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+        )
+
+    @staticmethod
+    def _access_settings(args: AksClusterArgs) -> dict[str, object]:
+        """Identity and access: Entra ID + Azure RBAC, no local accounts, API server reach."""
+        return {
+            "enable_rbac": True,
+            "disable_local_accounts": True,
+            "aad_profile": cs.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=True,
+                tenant_id=args.tenant_id,
+                admin_group_object_ids=list(args.admin_group_object_ids),
+            ),
+            "api_server_access_profile": cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=args.private_cluster_enabled,
+                private_dns_zone="system" if args.private_cluster_enabled else None,
+                enable_private_cluster_public_fqdn=False
+                if args.private_cluster_enabled
+                else None,
+                authorized_ip_ranges=list(args.authorized_ip_ranges) or None,
+                enable_vnet_integration=True if args.api_server_subnet_resource_id else None,
+                subnet_id=args.api_server_subnet_resource_id,
+                disable_run_command=args.private_cluster_enabled or None,
+            ),
+            "oidc_issuer_profile": cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            "network_profile": cs.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                network_dataplane="cilium",
+                network_policy="cilium",
+                pod_cidr=args.pod_cidr,
+                service_cidr=args.service_cidr,
+                dns_service_ip=args.dns_service_ip,
+                outbound_type="loadBalancer",
+                load_balancer_sku="standard",
+            ),
+        }
+
+    @staticmethod
+    def _platform_features(args: AksClusterArgs) -> dict[str, object]:
+        """Add-ons and profiles the platform relies on."""
+        return {
+            "auto_upgrade_profile": cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=args.upgrade_channel,
+                node_os_upgrade_channel=args.node_os_upgrade_channel,
+            ),
+            "security_profile": cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                ),
+                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
+                    enabled=True, interval_hours=args.image_cleaner_interval_hours
+                ),
+            ),
+            "azure_monitor_profile": cs.ManagedClusterAzureMonitorProfileArgs(
+                metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+            ),
+            "workload_auto_scaler_profile": cs.ManagedClusterWorkloadAutoScalerProfileArgs(
+                keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
+            ),
+            "addon_profiles": {
+                "azurepolicy": cs.ManagedClusterAddonProfileArgs(
+                    enabled=args.azure_policy_enabled
+                ),
+                "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
+                    enabled=True,
+                    config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+                ),
+            },
+            # Scale-from-zero GPU pools: let the autoscaler remove idle expensive nodes fast.
+            "auto_scaler_profile": cs.ManagedClusterPropertiesAutoScalerProfileArgs(
+                scale_down_unneeded_time="10m",
+                scale_down_delay_after_add="10m",
+                expander="least-waste",
+                balance_similar_node_groups="true",
+            ),
+        }

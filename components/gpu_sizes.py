@@ -1,0 +1,72 @@
+"""NVIDIA GPU VM sizes the platform knows, and what AKS can do with them.
+
+Used by config validation (MIG only on MIG-capable sizes) and by the node pools (labels).
+Sources: Azure VM size pages for the NCasT4_v3, NC_A100_v4, ND_A100_v4, NDm_A100_v4,
+NCads_H100_v5, ND_H100_v5, ND_H200_v5 and NVadsA10_v5 series, and the AKS MIG guide
+(https://learn.microsoft.com/azure/aks/gpu-multi-instance), which lists A100/H100-class sizes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpuSize:
+    """One VM size: its GPU model, how many GPUs a node has, whether MIG partitioning works."""
+
+    model: str
+    """GPU model, used as the `gpu-model` node label (lowercase, label-safe)."""
+    gpus: int
+    """Whole GPUs per node."""
+    mig_capable: bool
+    """NVIDIA Multi-Instance GPU is available (A100, H100, H200)."""
+
+
+GPU_SIZES: dict[str, GpuSize] = {
+    # NCasT4_v3: T4, no MIG.
+    "Standard_NC4as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
+    "Standard_NC8as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
+    "Standard_NC16as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
+    "Standard_NC64as_T4_v3": GpuSize(model="t4", gpus=4, mig_capable=False),
+    # NVadsA10_v5 (whole-GPU sizes only; the fractional ones are not for AKS GPU pools).
+    "Standard_NV36ads_A10_v5": GpuSize(model="a10", gpus=1, mig_capable=False),
+    "Standard_NV72ads_A10_v5": GpuSize(model="a10", gpus=2, mig_capable=False),
+    # NC_A100_v4: A100 80 GB PCIe.
+    "Standard_NC24ads_A100_v4": GpuSize(model="a100-80gb", gpus=1, mig_capable=True),
+    "Standard_NC48ads_A100_v4": GpuSize(model="a100-80gb", gpus=2, mig_capable=True),
+    "Standard_NC96ads_A100_v4": GpuSize(model="a100-80gb", gpus=4, mig_capable=True),
+    # ND_A100_v4 (40 GB) and NDm_A100_v4 (80 GB): 8 x A100 SXM.
+    "Standard_ND96asr_v4": GpuSize(model="a100-40gb", gpus=8, mig_capable=True),
+    "Standard_ND96amsr_A100_v4": GpuSize(model="a100-80gb", gpus=8, mig_capable=True),
+    # NCads_H100_v5 (H100 NVL) and ND_H100_v5 / ND_H200_v5 (8 x SXM).
+    "Standard_NC40ads_H100_v5": GpuSize(model="h100-nvl", gpus=1, mig_capable=True),
+    "Standard_NC80adis_H100_v5": GpuSize(model="h100-nvl", gpus=2, mig_capable=True),
+    "Standard_ND96isr_H100_v5": GpuSize(model="h100", gpus=8, mig_capable=True),
+    "Standard_ND96isr_H200_v5": GpuSize(model="h200", gpus=8, mig_capable=True),
+}
+
+# N-series = the GPU families (NC, ND, NG, NV). AMD-GPU sizes are N-series too but do not
+# expose `nvidia.com/gpu`, so they are refused for NVIDIA pools.
+_N_SERIES = re.compile(r"^Standard_N[CDGV]\d+[a-z]*(_[A-Za-z0-9]+)*$")
+_AMD_GPU = re.compile(r"(MI300X|MI200|_V710|as_v4$|ads_V710)", re.IGNORECASE)
+
+
+def is_nvidia_gpu_size(vm_size: str) -> bool:
+    """True for an N-series size with NVIDIA GPUs (known or shaped like one)."""
+    if vm_size in GPU_SIZES:
+        return True
+    return bool(_N_SERIES.match(vm_size)) and not _AMD_GPU.search(vm_size)
+
+
+def gpu_model(vm_size: str) -> str:
+    """The `gpu-model` label value; ``unknown`` for an N-series size not in the catalog."""
+    known = GPU_SIZES.get(vm_size)
+    return known.model if known else "unknown"
+
+
+def mig_capable(vm_size: str) -> bool:
+    """True only for sizes known to support MIG on AKS."""
+    known = GPU_SIZES.get(vm_size)
+    return bool(known and known.mig_capable)

@@ -1,0 +1,184 @@
+"""Network: the stack's resource group, VNet, subnets, NSGs and private DNS zones.
+
+Creates:
+- a resource group;
+- one NSG per subnet that allows NSGs (delegated API-server subnets get none);
+- a VNet with its subnets declared inline, so Azure never races parallel subnet writes and
+  an update of the VNet never drops a subnet;
+- each requested private DNS zone, linked to the VNet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import network, privatedns, resources
+
+PRIVATE_ENDPOINT_POLICIES_ENABLED = "Enabled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetSpec:
+    """One subnet."""
+
+    name: str
+    """Azure subnet name."""
+    address_prefix: str
+    """CIDR inside the VNet."""
+    delegation: str | None = None
+    """Service the subnet is delegated to, e.g. ``Microsoft.ContainerService/managedClusters``."""
+    nsg_name: str | None = None
+    """NSG to create and attach; None for none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkArgs:
+    """Inputs of :class:`Network`."""
+
+    location: str
+    """Azure region."""
+    resource_group_name: str
+    """Name of the resource group to create."""
+    vnet_name: str
+    """Name of the VNet."""
+    address_space: str
+    """VNet CIDR."""
+    subnets: Mapping[str, SubnetSpec]
+    """Subnets by stable role key (``nodes``, ``privateEndpoints``, ...)."""
+    private_dns_zones: tuple[str, ...] = ()
+    """Private DNS zones to create and link, e.g. ``privatelink.azurecr.io``."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource."""
+
+
+class Network(pulumi.ComponentResource):
+    """Resource group, VNet, subnets, NSGs, private DNS zones."""
+
+    resource_group_name: pulumi.Output[str]
+    """Name of the resource group every other component deploys into."""
+    resource_group_id: pulumi.Output[str]
+    """Resource id of the resource group."""
+    name: pulumi.Output[str]
+    """Name of the VNet."""
+    resource_id: pulumi.Output[str]
+    """Resource id of the VNet."""
+    subnet_ids: dict[str, pulumi.Output[str]]
+    """Subnet resource ids by role key."""
+    private_dns_zone_ids: dict[str, pulumi.Output[str]]
+    """Private DNS zone resource ids by zone name."""
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-mlops:network:Network", name, None, opts)
+        tags = dict(args.tags)
+        group = resources.ResourceGroup(
+            f"{name}-rg",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.resource_group_name = group.name
+        self.resource_group_id = group.id
+        nsgs = self._create_nsgs(name, args, group.name, tags)
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=args.vnet_name,
+            resource_group_name=group.name,
+            location=args.location,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
+            subnets=[self._subnet_args(spec, nsgs.get(key)) for key, spec in args.subnets.items()],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = vnet.name
+        self.resource_id = vnet.id
+        self.subnet_ids = {
+            key: vnet.id.apply(lambda vid, sub=spec.name: f"{vid}/subnets/{sub}")
+            for key, spec in args.subnets.items()
+        }
+        self.private_dns_zone_ids = self._create_dns_zones(name, args, group.name, vnet, tags)
+        self.register_outputs(
+            {
+                "resource_group_name": self.resource_group_name,
+                "resource_id": self.resource_id,
+                "subnet_ids": self.subnet_ids,
+                "private_dns_zone_ids": self.private_dns_zone_ids,
+            }
+        )
+
+    def _create_nsgs(
+        self,
+        name: str,
+        args: NetworkArgs,
+        resource_group_name: pulumi.Output[str],
+        tags: dict[str, str],
+    ) -> dict[str, network.NetworkSecurityGroup]:
+        return {
+            key: network.NetworkSecurityGroup(
+                f"{name}-nsg-{key}",
+                network_security_group_name=spec.nsg_name,
+                resource_group_name=resource_group_name,
+                location=args.location,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for key, spec in args.subnets.items()
+            if spec.nsg_name
+        }
+
+    @staticmethod
+    def _subnet_args(
+        spec: SubnetSpec, nsg: network.NetworkSecurityGroup | None
+    ) -> network.SubnetArgs:
+        return network.SubnetArgs(
+            name=spec.name,
+            address_prefix=spec.address_prefix,
+            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id) if nsg else None,
+            delegations=[
+                network.DelegationArgs(name=spec.delegation.replace("/", "."),
+                                       service_name=spec.delegation)
+            ]
+            if spec.delegation
+            else None,
+            # Let NSGs and route tables apply to private endpoints in this subnet too.
+            private_endpoint_network_policies=PRIVATE_ENDPOINT_POLICIES_ENABLED,
+            # No implicit outbound internet for new VMs; egress goes through AKS's load balancer.
+            default_outbound_access=False,
+        )
+
+    def _create_dns_zones(
+        self,
+        name: str,
+        args: NetworkArgs,
+        resource_group_name: pulumi.Output[str],
+        vnet: network.VirtualNetwork,
+        tags: dict[str, str],
+    ) -> dict[str, pulumi.Output[str]]:
+        ids: dict[str, pulumi.Output[str]] = {}
+        for zone_name in args.private_dns_zones:
+            key = zone_name.replace(".", "-")
+            zone = privatedns.PrivateZone(
+                f"{name}-dns-{key}",
+                private_zone_name=zone_name,
+                resource_group_name=resource_group_name,
+                location="global",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-{key}-link",
+                private_zone_name=zone.name,
+                resource_group_name=resource_group_name,
+                virtual_network_link_name=f"link-{args.vnet_name}"[:80],
+                location="global",
+                registration_enabled=False,
+                virtual_network=privatedns.SubResourceArgs(id=vnet.id),
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            ids[zone_name] = zone.id
+        return ids

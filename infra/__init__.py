@@ -1,0 +1,1 @@
+"""The aks-mlops Pulumi program: typed stack config, composition of components, offline plan."""

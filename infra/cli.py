@@ -1,0 +1,142 @@
+"""``aks-mlops`` command line: the offline plan of a stack.
+
+    aks-mlops plan --stack dev        # or: python -m infra.cli plan --stack dev
+
+Runs the real program for the stack under Pulumi's mock runtime (no credentials, no state
+backend, no Pulumi CLI), prints what the stack would create grouped by component, and
+writes ``build/<stack>/plan.json``. It is an offline plan, not a diff against Azure.
+Exit codes: 0 planned; 2 invalid config or unknown stack (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections import defaultdict
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from infra.config import ConfigError
+from infra.offline import ROOT, OfflineRun, list_stacks, run_stack
+from infra.summary import azure_name, settings_of
+
+NOTICE = (
+    "OFFLINE PLAN: the real program ran under Pulumi's mock runtime. No Azure calls, no "
+    "state, no credentials. This lists what the stack would create; it is not a diff "
+    "against what is deployed (use `pulumi preview` for that)."
+)
+EXIT_CONFIG = 2
+
+
+def _short_type(token: str) -> str:
+    return token.split(":")[-1]
+
+
+def plan_document(run: OfflineRun) -> dict[str, object]:
+    """The JSON document written to ``build/<stack>/plan.json``."""
+    return {
+        "stack": run.stack,
+        "offline": True,
+        "notice": NOTICE,
+        "resourceCount": sum(1 for r in run.resources if r.custom),
+        "componentCount": sum(1 for r in run.resources if not r.custom),
+        "outputs": run.outputs,
+        "resources": [asdict(r) for r in run.resources],
+    }
+
+
+def write_plan(run: OfflineRun, out_dir: Path) -> Path:
+    """Write the plan atomically; returns the plan file's path."""
+    stack_dir = out_dir / run.stack
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    target = stack_dir / "plan.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(plan_document(run), indent=2, sort_keys=True, default=str) + "\n")
+    tmp.replace(target)
+    return target
+
+
+def print_summary(run: OfflineRun, console: Console) -> None:
+    """Resources grouped by top-level component, with the settings that matter."""
+    console.print(f"[bold]{NOTICE}[/bold]\n")
+    by_urn = {r.urn: r for r in run.resources}
+
+    def top_component(urn: str) -> str:
+        record = by_urn.get(urn)
+        while record and record.parent and record.parent in by_urn:
+            record = by_urn[record.parent]
+        return record.name if record else "(stack)"
+
+    groups: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for r in run.resources:
+        if r.custom:
+            groups[top_component(r.urn)].append((_short_type(r.type), azure_name(r), settings_of(r)))
+    for component in sorted(groups):
+        kind = by_urn[next(u for u, r in by_urn.items() if r.name == component)].type
+        table = Table(title=f"{component} ({_short_type(kind)})", title_justify="left",
+                      show_lines=False, expand=True)
+        table.add_column("resource", no_wrap=True)
+        table.add_column("name", overflow="fold")
+        table.add_column("settings", overflow="fold", ratio=3)
+        for row in groups[component]:
+            table.add_row(*row)
+        console.print(table)
+    custom = sum(1 for r in run.resources if r.custom)
+    console.print(
+        f"\nstack [bold]{run.stack}[/bold]: {custom} resources in {len(groups)} components "
+        "(offline plan)"
+    )
+    for key, value in sorted(run.outputs.items()):
+        console.print(f"  output {key}: {value}")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Run the offline plan of one stack."""
+    console = Console(width=args.width, highlight=False, soft_wrap=False)
+    err = Console(stderr=True, highlight=False, width=args.width)
+    out_dir = Path(args.out)
+    try:
+        run = run_stack(args.stack, ROOT)
+    except FileNotFoundError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        stale = out_dir / args.stack
+        if stale.exists():
+            # Never leave a previous plan that looks like the result of this run.
+            shutil.rmtree(stale)
+        err.print(f"error: stack {args.stack}: {exc}", markup=False)
+        err.print("nothing was planned or written.", markup=False)
+        return EXIT_CONFIG
+    path = write_plan(run, out_dir)
+    print_summary(run, console)
+    console.print(f"\nwrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``aks-mlops``."""
+    parser = argparse.ArgumentParser(prog="aks-mlops", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    plan = sub.add_parser("plan", help="offline plan of a stack (mock runtime, no Azure)")
+    plan.add_argument("--stack", default="dev", help=f"stack name ({', '.join(list_stacks())})")
+    plan.add_argument("--out", default=str(ROOT / "build"), help="output folder (build/)")
+    plan.add_argument("--width", type=int, default=160, help="console width")
+    plan.set_defaults(func=cmd_plan)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``aks-mlops``."""
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

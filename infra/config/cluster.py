@@ -1,0 +1,155 @@
+"""Cluster and node pool config.
+
+Rules: Kubernetes version inside the supported window; pool names valid for AKS Linux pools
+and unique; 0 <= minCount <= maxCount (system pools need >= 1 node); spot only on user pools;
+GPU pools on NVIDIA N-series sizes; MIG only on MIG-capable sizes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import Field, field_validator, model_validator
+
+from components.gpu_sizes import is_nvidia_gpu_size, mig_capable
+from infra.config.base import ConfigModel
+from infra.config.errors import rule_error
+from infra.config.network import ApiServerConfig
+
+# AKS Kubernetes minor versions in support on 2026-11-26 (AKS release calendar,
+# https://learn.microsoft.com/azure/aks/supported-kubernetes-versions: 1.35 GA Mar 2026 /
+# EOL Mar 2027, 1.36 Jun 2026 / Jun 2027, 1.37 Oct 2026 / Oct 2027; 1.34 ends Nov 2026).
+# Revisit each quarter: a version leaving the window is a config error, so stacks move
+# before Azure forces an upgrade.
+SUPPORTED_KUBERNETES_MINORS: tuple[str, ...] = ("1.35", "1.36", "1.37")
+_VERSION = re.compile(r"^(?P<minor>1\.\d{1,2})(\.\d{1,2})?$")
+
+# AKS: Linux pool names are 1-12 lowercase alphanumerics starting with a letter.
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
+MAX_NODES_PER_POOL = 1000
+Zone = Literal["1", "2", "3"]
+
+
+class PoolConfig(ConfigModel):
+    """What every node pool has."""
+
+    name: str
+    vm_size: str
+    min_count: int = Field(ge=0)
+    max_count: int = Field(ge=1, le=MAX_NODES_PER_POOL)
+    zones: list[Zone] | None = None
+    """Availability zones; None means the cluster's zones."""
+    os_disk_size_gb: int | None = Field(default=None, ge=30, le=2048)
+    os_sku: Literal["AzureLinux", "Ubuntu"] = "AzureLinux"
+    max_pods: int = Field(default=110, ge=10, le=250)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _pool_name(cls, value: str) -> str:
+        if not _POOL_NAME.match(value):
+            raise rule_error(
+                "", value, "must be 1-12 lowercase letters or digits, starting with a letter"
+            )
+        return value
+
+    @field_validator("vm_size")
+    @classmethod
+    def _vm_size(cls, value: str) -> str:
+        if not _VM_SIZE.match(value):
+            raise rule_error("", value, "must be an Azure VM size such as Standard_D4ds_v5")
+        return value
+
+    @model_validator(mode="after")
+    def _counts(self) -> Self:
+        if self.min_count > self.max_count:
+            raise rule_error(
+                "minCount", self.min_count, f"must be <= maxCount ({self.max_count})"
+            )
+        return self
+
+
+class SystemPoolConfig(PoolConfig):
+    """The system pool: runs only critical add-ons (CriticalAddonsOnly taint)."""
+
+    min_count: int = Field(default=1, ge=1)
+    spot: bool = False
+
+    @model_validator(mode="after")
+    def _no_spot(self) -> Self:
+        if self.spot:
+            raise rule_error("spot", self.spot, "is not allowed: spot VMs are for user pools only")
+        return self
+
+
+class CpuPoolConfig(PoolConfig):
+    """The general-purpose user pool (MLflow, ingestion, vector DB, ...)."""
+
+    spot: bool = False
+
+
+class GpuPoolConfig(PoolConfig):
+    """One NVIDIA GPU user pool. Tainted ``nvidia.com/gpu=present:NoSchedule``."""
+
+    os_sku: Literal["AzureLinux", "Ubuntu"] = "Ubuntu"
+    spot: bool = False
+    mig_profile: Literal["MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g"] | None = None
+    gpu_driver: Literal["Install", "None"] = "Install"
+    """``Install``: AKS installs the NVIDIA driver; ``None``: the GPU Operator does."""
+
+    @model_validator(mode="after")
+    def _gpu_size(self) -> Self:
+        if not is_nvidia_gpu_size(self.vm_size):
+            raise rule_error(
+                "vmSize", self.vm_size, "must be an NVIDIA GPU (N-series) size, e.g. "
+                "Standard_NC4as_T4_v3",
+            )
+        if self.mig_profile and not mig_capable(self.vm_size):
+            raise rule_error(
+                "migProfile",
+                self.mig_profile,
+                f"needs a MIG-capable size (A100/H100/H200 families); vmSize is {self.vm_size}",
+            )
+        return self
+
+
+class ClusterConfig(ConfigModel):
+    """The managed cluster itself."""
+
+    kubernetes_version: str
+    sku_tier: Literal["Free", "Standard", "Premium"] = "Free"
+    zones: list[Zone] = Field(default_factory=list)
+    api_server: ApiServerConfig
+    admin_group_object_ids: list[UUID] = Field(min_length=1)
+    """Entra ID groups that get cluster-admin through Azure RBAC."""
+    upgrade_channel: Literal["none", "patch", "stable", "rapid", "node-image"] = "patch"
+    node_os_upgrade_channel: Literal["None", "Unmanaged", "NodeImage", "SecurityPatch"] = (
+        "NodeImage"
+    )
+    image_cleaner_interval_hours: int = Field(default=48, ge=24, le=2160)
+    azure_policy_enabled: bool = True
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        match = _VERSION.match(value)
+        if not match:
+            raise rule_error("", value, "must look like 1.34 or 1.34.2")
+        if match["minor"] not in SUPPORTED_KUBERNETES_MINORS:
+            raise rule_error(
+                "",
+                value,
+                "is outside the AKS support window "
+                f"({', '.join(SUPPORTED_KUBERNETES_MINORS)})",
+            )
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zones(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise rule_error("", value, "must not repeat a zone")
+        return value

@@ -1,0 +1,228 @@
+"""The whole stack config as one typed model (one top-level key per field).
+
+Cross-field rules that span sections live here, including what a ``prod`` environment
+requires. Rules key on the configured environment (``tags.environment``), never on the
+stack name: a new stack is a new stack file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Self
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from infra.config.base import ConfigModel
+from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
+from infra.config.data import (
+    DataLakeConfig,
+    KeyVaultConfig,
+    MlflowConfig,
+    PostgresConfig,
+    VectorDbConfig,
+)
+from infra.config.errors import rule_error
+from infra.config.network import NetworkConfig
+
+_WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
+_SUFFIX = re.compile(r"^[a-z0-9]{4,8}$")
+# Azure tag names: max 512 chars, none of <>%&\?/ ; values max 256 chars.
+_TAG_NAME = re.compile(r"^[^<>%&\\?/]{1,512}$")
+MIN_PROD_ZONES = 2
+MIN_PROD_REPLICAS = 2
+
+Environment = Literal["dev", "test", "prod"]
+
+
+class TagsConfig(ConfigModel):
+    """Tags on every Azure resource. ``managed-by: pulumi`` is added by the program."""
+
+    model_config = ConfigDict(extra="allow")
+
+    environment: Environment
+    owner: str = Field(min_length=1, max_length=256)
+    workload: str = Field(min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def _extra_tags(self) -> Self:
+        for key, value in (self.model_extra or {}).items():
+            if not _TAG_NAME.match(key):
+                raise rule_error(key, key, "is not a valid tag name (max 512, none of <>%&\\?/)")
+            if not isinstance(value, str) or len(value) > 256:
+                raise rule_error(key, value, "must be a string of at most 256 characters")
+        return self
+
+    def as_dict(self) -> dict[str, str]:
+        """All tags, required and extra, with ``managed-by`` added."""
+        extra = {k: str(v) for k, v in (self.model_extra or {}).items()}
+        return {
+            "environment": self.environment,
+            "owner": self.owner,
+            "workload": self.workload,
+            **extra,
+            "managed-by": "pulumi",
+        }
+
+
+class RegistryConfig(ConfigModel):
+    """Azure Container Registry."""
+
+    sku: Literal["Basic", "Standard", "Premium"] = "Basic"
+    private_endpoint_enabled: bool = False
+    """Disable public network access and reach the registry through a private endpoint."""
+    retention_days: int | None = Field(default=None, ge=0, le=365)
+    """Days to keep untagged manifests; None keeps them forever."""
+    zone_redundancy_enabled: bool = False
+
+    @model_validator(mode="after")
+    def _premium_features(self) -> Self:
+        premium_only = {
+            "privateEndpointEnabled": self.private_endpoint_enabled,
+            "retentionDays": self.retention_days is not None,
+            "zoneRedundancyEnabled": self.zone_redundancy_enabled,
+        }
+        for key, used in premium_only.items():
+            if used and self.sku != "Premium":
+                raise rule_error(key, getattr(self, _snake(key)), f"needs sku Premium, not {self.sku}")
+        return self
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)
+
+
+class PlatformConfig(ConfigModel):
+    """Everything a stack file says. Each field is a top-level ``aks-mlops:<key>``."""
+
+    workload: str
+    """Short workload name used in every resource name (2-10 lowercase alphanumerics)."""
+    location: str
+    """Azure region, e.g. ``westeurope``."""
+    tags: TagsConfig
+    name_suffix: str | None = None
+    """Overrides the deterministic suffix of globally unique names (ACR, storage, ...)."""
+    protect_stateful_resources: bool | None = None
+    """`protect` + `retain_on_delete` on stateful resources; defaults to true in prod."""
+    network: NetworkConfig
+    cluster: ClusterConfig
+    system_pool: SystemPoolConfig
+    cpu_pool: CpuPoolConfig
+    gpu_pools: list[GpuPoolConfig] = Field(default_factory=list)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)
+    key_vault: KeyVaultConfig = Field(default_factory=KeyVaultConfig)
+    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
+    vector_db: VectorDbConfig = Field(default_factory=VectorDbConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+
+    @field_validator("workload")
+    @classmethod
+    def _workload(cls, value: str) -> str:
+        if not _WORKLOAD.match(value):
+            raise rule_error(
+                "", value, "must be 2-10 lowercase letters or digits, starting with a letter"
+            )
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        if not _LOCATION.match(value):
+            raise rule_error("", value, "must be an Azure region name such as westeurope")
+        return value
+
+    @field_validator("name_suffix")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and not _SUFFIX.match(value):
+            raise rule_error("", value, "must be 4-8 lowercase letters or digits")
+        return value
+
+    @property
+    def environment(self) -> Environment:
+        """The kind of environment this stack is (from ``tags.environment``)."""
+        return self.tags.environment
+
+    @property
+    def protect(self) -> bool:
+        """Whether stateful resources get ``protect`` and ``retain_on_delete``."""
+        if self.protect_stateful_resources is None:
+            return self.environment == "prod"
+        return self.protect_stateful_resources
+
+    @model_validator(mode="after")
+    def _cross_section(self) -> Self:
+        seen: dict[str, str] = {"systemPool": self.system_pool.name}
+        pools = [("cpuPool", self.cpu_pool)] + [
+            (f"gpuPools[{i}]", p) for i, p in enumerate(self.gpu_pools)
+        ]
+        for key, pool in pools:
+            other = next((k for k, n in seen.items() if n == pool.name), None)
+            if other:
+                raise rule_error(f"{key}.name", pool.name, f"is already used by {other}")
+            seen[key] = pool.name
+        api = self.cluster.api_server
+        if api.vnet_integration_enabled and self.network.subnets.api_server is None:
+            raise rule_error(
+                "cluster.apiServer.vnetIntegrationEnabled",
+                True,
+                "needs network.subnets.apiServer",
+            )
+        if self.postgres.private_access_enabled and self.network.subnets.postgres is None:
+            raise rule_error(
+                "postgres.privateAccessEnabled", True, "needs network.subnets.postgres"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_rules(self) -> Self:
+        if self.environment != "prod":
+            return self
+        if not self.cluster.api_server.private_cluster_enabled:
+            raise rule_error(
+                "cluster.apiServer.privateClusterEnabled",
+                False,
+                "must be true when tags.environment is prod",
+            )
+        if len(self.cluster.zones) < MIN_PROD_ZONES:
+            raise rule_error(
+                "cluster.zones",
+                self.cluster.zones,
+                f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod",
+            )
+        if self.cluster.sku_tier == "Free":
+            raise rule_error(
+                "cluster.skuTier", "Free", "must be Standard or Premium (uptime SLA) in prod"
+            )
+        if not self.registry.private_endpoint_enabled:
+            raise rule_error(
+                "registry.privateEndpointEnabled", False, "must be true when tags.environment is prod"
+            )
+        prod_required: dict[str, bool] = {
+            "dataLake.privateEndpointEnabled": self.data_lake.private_endpoint_enabled,
+            "keyVault.purgeProtectionEnabled": self.key_vault.purge_protection_enabled,
+            "keyVault.privateEndpointEnabled": self.key_vault.private_endpoint_enabled,
+            "postgres.privateAccessEnabled": self.postgres.private_access_enabled,
+            "postgres.geoRedundantBackupEnabled": self.postgres.geo_redundant_backup_enabled,
+        }
+        for key, value in prod_required.items():
+            if not value:
+                raise rule_error(key, value, "must be true when tags.environment is prod")
+        if self.postgres.high_availability != "ZoneRedundant":
+            raise rule_error(
+                "postgres.highAvailability",
+                self.postgres.high_availability,
+                "must be ZoneRedundant when tags.environment is prod",
+            )
+        if self.mlflow.replicas < MIN_PROD_REPLICAS:
+            raise rule_error(
+                "mlflow.replicas",
+                self.mlflow.replicas,
+                f"must be >= {MIN_PROD_REPLICAS} when tags.environment is prod",
+            )
+        if self.protect_stateful_resources is False:
+            raise rule_error(
+                "protectStatefulResources", False, "must not be false in prod (nothing is lost)"
+            )
+        return self

@@ -1,0 +1,308 @@
+"""Run the real program for a stack under Pulumi's mock runtime and record what it registers.
+
+This is the engine of the offline plan and of the tests: the real SDK classes (a wrong
+kwarg or a missing required property raises), no credentials, no backend, no CLI.
+The mocks return realistic Azure ids and the computed outputs later resources depend on
+(OIDC issuer URL, kubelet identity, login server, ...) so dependent inputs are real values.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import runpy
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+
+PROJECT = "aks-mlops"
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "infra" / "__main__.py"
+SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+TENANT_ID = "00000000-0000-4000-8000-000000000002"
+CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+SECRET_PLACEHOLDER = "offline-placeholder-secret"
+MASK = "[secret]"
+
+# Type token module -> ARM provider/resource type, for realistic resource ids.
+_ARM_TYPES: dict[str, str] = {
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
+    "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
+}
+# Inputs that carry a resource's own Azure name, by type (else the first `*Name` input).
+_NAME_KEYS = ("resourceName", "privateZoneName")
+
+
+def _stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
+    if typ == "azure-native:resources:ResourceGroup":
+        return str(inputs.get("resourceGroupName", logical))
+    for key in _NAME_KEYS:
+        if isinstance(inputs.get(key), str):
+            return str(inputs[key])
+    for key, value in inputs.items():
+        if key.endswith("Name") and key != "resourceGroupName" and isinstance(value, str):
+            return value
+    meta = inputs.get("metadata")
+    if isinstance(meta, Mapping) and isinstance(meta.get("name"), str):
+        return str(meta["name"])
+    return logical
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Realistic ids and computed outputs for the resources and invokes the program uses."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        typ = args.typ
+        name = _physical_name(typ, args.name, inputs)
+        group = inputs.get("resourceGroupName", "rg-offline")
+        base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
+        module_type = typ.split(":", 1)[1] if typ.startswith("azure-native:") else typ
+        if typ == "azure-native:resources:ResourceGroup":
+            rid = base
+        elif module_type in _ARM_TYPES:
+            rid = f"{base}/providers/{_ARM_TYPES[module_type]}/{name}"
+        elif typ.startswith("azure-native:"):
+            rid = f"{base}/providers/Microsoft.Offline/{module_type.replace(':', '/')}/{name}"
+        else:
+            rid = f"{name}-id"
+        outputs: dict[str, Any] = {**inputs, "name": name, "id": rid}
+        identity = inputs.get("identity")
+        if isinstance(identity, Mapping) and isinstance(
+            identity.get("userAssignedIdentities"), list
+        ):
+            # Inputs list the identity ids; ARM answers with a map of id -> identity details.
+            outputs["identity"] = {
+                **identity,
+                "userAssignedIdentities": {
+                    str(i): {"principalId": _stable_uuid(str(i), "principal"),
+                             "clientId": _stable_uuid(str(i), "client")}
+                    for i in identity["userAssignedIdentities"]
+                },
+            }
+        outputs.update(self._computed(typ, name, rid, inputs))
+        return rid, outputs
+
+    @staticmethod
+    def _computed(typ: str, name: str, rid: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if typ == "azure-native:managedidentity:UserAssignedIdentity":
+            return {
+                "principalId": _stable_uuid(rid, "principal"),
+                "clientId": _stable_uuid(rid, "client"),
+                "tenantId": TENANT_ID,
+            }
+        if typ == "azure-native:containerservice:ManagedCluster":
+            return {
+                "fqdn": f"{inputs.get('dnsPrefix', name)}.hcp.{inputs.get('location')}.azmk8s.io",
+                "oidcIssuerProfile": {
+                    "enabled": True,
+                    "issuerURL": f"https://{inputs.get('location')}.oic.prod-aks.azure.com/"
+                    f"{TENANT_ID}/{_stable_uuid(rid, 'oidc')}/",
+                },
+                "identityProfile": {
+                    "kubeletidentity": {
+                        "clientId": _stable_uuid(rid, "kubelet-client"),
+                        "objectId": _stable_uuid(rid, "kubelet-object"),
+                        "resourceId": f"{rid}-agentpool",
+                    }
+                },
+            }
+        if typ == "azure-native:containerregistry:Registry":
+            return {"loginServer": f"{name}.azurecr.io"}
+        if typ == "random:index/randomPassword:RandomPassword":
+            return {"result": SECRET_PLACEHOLDER}
+        return {}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": _stable_uuid("client"),
+                "objectId": CLIENT_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            kubeconfig = base64.b64encode(b"apiVersion: v1\nkind: Config\n").decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": kubeconfig}]}
+        return {}
+
+
+@dataclass
+class RecordedResource:
+    """One registration: what a real `pulumi up` would be asked to create."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    provider: str
+    inputs: dict[str, Any]
+    """Inputs with wire names; secret values replaced by ``[secret]``."""
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace every secret-wrapped value with ``[secret]``."""
+    if rpc.is_rpc_secret(value):
+        return MASK
+    if isinstance(value, Mapping):
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also records resource options (not visible to `Mocks`)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            self.records.append(
+                RecordedResource(
+                    urn=self.make_urn(request.parent, request.type, request.name),
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    dependencies=sorted(set(request.dependencies)),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                    provider=request.provider,
+                    inputs=mask_secrets(inputs),
+                )
+            )
+        return super().RegisterResource(request)
+
+
+@dataclass
+class OfflineRun:
+    """The result of running the program offline for one stack."""
+
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        """Resources whose type token is ``typ``."""
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, name: str) -> RecordedResource:
+        """The resource with logical name ``name``."""
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+
+def stack_file(stack: str, root: Path = ROOT) -> Path:
+    """``Pulumi.<stack>.yaml`` of the project."""
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def load_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config as the engine passes it (strings; objects as JSON).
+
+    Secure values cannot be decrypted offline; they become a placeholder and are listed as
+    secret keys. Returns ``(config, secret_keys)``.
+    """
+    path = stack_file(stack, root)
+    if not path.is_file():
+        raise FileNotFoundError(f"stack file {path.name} not found (stacks: {list_stacks(root)})")
+    doc = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (doc.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = SECRET_PLACEHOLDER
+            secret_keys.append(key)
+        elif isinstance(value, str):
+            config[key] = value
+        else:
+            config[key] = json.dumps(value)
+    return config, secret_keys
+
+
+def list_stacks(root: Path = ROOT) -> list[str]:
+    """Stack names that have a stack file."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def run_callable(
+    body: Callable[[], object],
+    *,
+    stack: str = "unit",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> OfflineRun:
+    """Run ``body`` (which registers resources) under mocks with a fresh root stack.
+
+    Waits for every registration and output; exceptions from ``body`` propagate unchanged.
+    """
+    settings.ROOT.set(None)
+    mocks = OfflineMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def _run() -> pulumi.Output[Any]:
+        body()
+        root = settings.get_root_resource()
+        outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+        return pulumi.Output.all(**outputs).apply(exported.update)
+
+    _run()
+    return OfflineRun(stack=stack, resources=list(monitor.records), outputs=exported)
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    program: Path = PROGRAM,
+) -> OfflineRun:
+    """Run the Pulumi program for ``stack`` with ``config`` under mocks."""
+    return run_callable(
+        lambda: runpy.run_path(str(program), run_name="__pulumi_program__"),
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+    )
+
+
+def run_stack(stack: str, root: Path = ROOT) -> OfflineRun:
+    """Run the program for a stack file of the project."""
+    config, secret_keys = load_stack_config(stack, root)
+    return run_program(stack, config, secret_keys)

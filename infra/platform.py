@@ -1,0 +1,238 @@
+"""Compose the platform's components from a validated :class:`PlatformConfig`.
+
+The only place that knows both the config model and the components' args. Nothing here
+branches on the stack name: everything comes from config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from components.aks import AksCluster, AksClusterArgs, SystemPoolSpec
+from components.gpu_sizes import gpu_model
+from components.naming import Kind, Namer
+from components.network import Network, NetworkArgs, SubnetSpec
+from components.node_pools import NodePool, NodePoolArgs
+from components.registry import ContainerRegistry, ContainerRegistryArgs
+from components.shared import PrivateEndpointSpec, RoleAssignmentSpec
+from infra.config import PlatformConfig
+from infra.config.cluster import PoolConfig
+
+ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
+API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
+POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the program built, for exports and for later components."""
+
+    network: Network
+    cluster: AksCluster
+    registry: ContainerRegistry
+    node_pools: dict[str, NodePool]
+
+
+def private_dns_zones(cfg: PlatformConfig) -> tuple[str, ...]:
+    """The private DNS zones this stack needs."""
+    zones: list[str] = []
+    if cfg.registry.private_endpoint_enabled:
+        zones.append(ACR_PRIVATE_DNS_ZONE)
+    return tuple(zones)
+
+
+def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Network:
+    """Resource group, VNet, subnets and DNS zones."""
+    net = cfg.network
+    subnets = {
+        "nodes": SubnetSpec(
+            name=namer.name(Kind.SUBNET, "nodes"),
+            address_prefix=str(net.subnets.nodes),
+            nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "nodes"),
+        ),
+        "privateEndpoints": SubnetSpec(
+            name=namer.name(Kind.SUBNET, "pep"),
+            address_prefix=str(net.subnets.private_endpoints),
+            nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "pep"),
+        ),
+    }
+    if net.subnets.api_server is not None:
+        subnets["apiServer"] = SubnetSpec(
+            name=namer.name(Kind.SUBNET, "apiserver"),
+            address_prefix=str(net.subnets.api_server),
+            delegation=API_SERVER_DELEGATION,
+        )
+    if net.subnets.postgres is not None:
+        subnets["postgres"] = SubnetSpec(
+            name=namer.name(Kind.SUBNET, "psql"),
+            address_prefix=str(net.subnets.postgres),
+            delegation=POSTGRES_DELEGATION,
+            nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "psql"),
+        )
+    return Network(
+        "network",
+        NetworkArgs(
+            location=cfg.location,
+            resource_group_name=namer.name(Kind.RESOURCE_GROUP),
+            vnet_name=namer.name(Kind.VIRTUAL_NETWORK),
+            address_space=str(net.vnet_cidr),
+            subnets=subnets,
+            private_dns_zones=private_dns_zones(cfg),
+            tags=tags,
+        ),
+    )
+
+
+def build_cluster(
+    cfg: PlatformConfig,
+    namer: Namer,
+    tags: dict[str, str],
+    network: Network,
+    tenant_id: pulumi.Input[str],
+) -> AksCluster:
+    """The managed cluster and its system pool."""
+    c = cfg.cluster
+    sp = cfg.system_pool
+    api_subnet = network.subnet_ids.get("apiServer") if c.api_server.vnet_integration_enabled else None
+    return AksCluster(
+        "aks",
+        AksClusterArgs(
+            resource_group_name=network.resource_group_name,
+            location=cfg.location,
+            cluster_name=namer.name(Kind.AKS_CLUSTER),
+            dns_prefix=namer.name(Kind.AKS_DNS_PREFIX),
+            node_resource_group=namer.name(Kind.NODE_RESOURCE_GROUP, "nodes"),
+            identity_name=namer.name(Kind.MANAGED_IDENTITY, "aks"),
+            kubernetes_version=c.kubernetes_version,
+            sku_tier=c.sku_tier,
+            tenant_id=tenant_id,
+            admin_group_object_ids=[str(g) for g in c.admin_group_object_ids],
+            system_pool=SystemPoolSpec(
+                name=sp.name,
+                vm_size=sp.vm_size,
+                min_count=sp.min_count,
+                max_count=sp.max_count,
+                os_sku=sp.os_sku,
+                os_disk_size_gb=sp.os_disk_size_gb,
+                max_pods=sp.max_pods,
+            ),
+            vnet_resource_id=network.resource_id,
+            node_subnet_resource_id=network.subnet_ids["nodes"],
+            pod_cidr=str(cfg.network.pod_cidr),
+            service_cidr=str(cfg.network.service_cidr),
+            dns_service_ip=str(cfg.network.dns_service_ip),
+            zones=list(sp.zones if sp.zones is not None else c.zones),
+            private_cluster_enabled=c.api_server.private_cluster_enabled,
+            authorized_ip_ranges=[str(r) for r in c.api_server.authorized_ip_ranges],
+            api_server_subnet_resource_id=api_subnet,
+            upgrade_channel=c.upgrade_channel,
+            node_os_upgrade_channel=c.node_os_upgrade_channel,
+            image_cleaner_interval_hours=c.image_cleaner_interval_hours,
+            azure_policy_enabled=c.azure_policy_enabled,
+            tags=tags,
+        ),
+    )
+
+
+def _pool_args(
+    cfg: PlatformConfig, pool: PoolConfig, network: Network, cluster: AksCluster,
+    tags: dict[str, str],
+) -> dict[str, object]:
+    return {
+        "resource_group_name": network.resource_group_name,
+        "cluster_name": cluster.name,
+        "pool_name": pool.name,
+        "vm_size": pool.vm_size,
+        "min_count": pool.min_count,
+        "max_count": pool.max_count,
+        "node_subnet_resource_id": network.subnet_ids["nodes"],
+        "zones": list(pool.zones if pool.zones is not None else cfg.cluster.zones),
+        "os_sku": pool.os_sku,
+        "os_disk_size_gb": pool.os_disk_size_gb,
+        "max_pods": pool.max_pods,
+        "labels": pool.labels,
+        "tags": tags,
+    }
+
+
+def build_node_pools(
+    cfg: PlatformConfig, tags: dict[str, str], network: Network, cluster: AksCluster
+) -> dict[str, NodePool]:
+    """The CPU user pool and every GPU pool, keyed by pool name."""
+    pools = {
+        cfg.cpu_pool.name: NodePool(
+            f"pool-{cfg.cpu_pool.name}",
+            NodePoolArgs(
+                **_pool_args(cfg, cfg.cpu_pool, network, cluster, tags),  # type: ignore[arg-type]
+                spot_enabled=cfg.cpu_pool.spot,
+            ),
+        )
+    }
+    for gpu in cfg.gpu_pools:
+        pools[gpu.name] = NodePool(
+            f"pool-{gpu.name}",
+            NodePoolArgs(
+                **_pool_args(cfg, gpu, network, cluster, tags),  # type: ignore[arg-type]
+                spot_enabled=gpu.spot,
+                gpu_enabled=True,
+                gpu_model=gpu_model(gpu.vm_size),
+                gpu_driver=gpu.gpu_driver,
+                mig_profile=gpu.mig_profile,
+            ),
+        )
+    return pools
+
+
+def build_registry(
+    cfg: PlatformConfig, namer: Namer, tags: dict[str, str], network: Network,
+    cluster: AksCluster,
+) -> ContainerRegistry:
+    """The registry with AcrPull for the kubelet identity."""
+    reg = cfg.registry
+    endpoint = (
+        PrivateEndpointSpec(
+            subnet_resource_id=network.subnet_ids["privateEndpoints"],
+            private_dns_zone_resource_id=network.private_dns_zone_ids[ACR_PRIVATE_DNS_ZONE],
+            group_id="registry",
+        )
+        if reg.private_endpoint_enabled
+        else None
+    )
+    registry_name = namer.name(Kind.CONTAINER_REGISTRY)
+    return ContainerRegistry(
+        "registry",
+        ContainerRegistryArgs(
+            resource_group_name=network.resource_group_name,
+            location=cfg.location,
+            registry_name=registry_name,
+            sku=reg.sku,
+            retention_days=reg.retention_days,
+            zone_redundancy_enabled=reg.zone_redundancy_enabled,
+            private_endpoint=endpoint,
+            private_endpoint_name=namer.name(Kind.PRIVATE_ENDPOINT, "acr"),
+            role_assignments={
+                "kubelet-acrpull": RoleAssignmentSpec(
+                    role="AcrPull", principal_id=cluster.kubelet_object_id
+                )
+            },
+            protect=cfg.protect,
+            tags=tags,
+        ),
+    )
+
+
+def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
+    """Every component of the stack."""
+    namer = Namer(
+        workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix
+    )
+    tags = cfg.tags.as_dict()
+    client = authorization.get_client_config_output()
+    network = build_network(cfg, namer, tags)
+    cluster = build_cluster(cfg, namer, tags, network, client.tenant_id)
+    pools = build_node_pools(cfg, tags, network, cluster)
+    registry = build_registry(cfg, namer, tags, network, cluster)
+    return Platform(network=network, cluster=cluster, registry=registry, node_pools=pools)

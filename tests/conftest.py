@@ -1,0 +1,63 @@
+"""The one mock harness: every test that registers resources goes through it.
+
+- ``run_components(body)`` runs ``body`` (component constructors) under Pulumi's mock runtime
+  with a fresh root stack and returns what was registered (inputs with wire names, parent,
+  dependencies, protect / retain options).
+- ``stack_runs`` runs the real program for every stack file once per session.
+- ``stack_config(stack)`` is a stack file's config as the engine passes it, to mutate in tests.
+
+The mocks (``infra.offline.OfflineMocks``) return realistic Azure ids and the computed
+outputs later resources consume (OIDC issuer URL, kubelet identity, login server), so inputs
+that depend on them are real values, never unknowns.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.offline import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
+
+STACKS = ("dev", "test", "prod")
+
+
+@pytest.fixture
+def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
+    """Run component constructors under mocks; returns the recorded registrations."""
+
+    def _run(body: Callable[[], object]) -> OfflineRun:
+        return run_callable(body, stack="unit")
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def stack_runs() -> dict[str, OfflineRun]:
+    """The program run offline for every stack file (dev, test, prod, ...)."""
+    assert set(STACKS) <= set(list_stacks()), "dev, test and prod stack files must exist"
+    runs = {}
+    for stack in list_stacks():
+        config, secrets = load_stack_config(stack)
+        runs[stack] = run_program(stack, config, secrets)
+    return runs
+
+
+def stack_values(stack: str) -> dict[str, Any]:
+    """A stack file's ``aks-mlops:*`` config decoded to Python values (a deep copy)."""
+    config, _ = load_stack_config(stack)
+    out: dict[str, Any] = {}
+    for key, raw in config.items():
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return copy.deepcopy(out)
+
+
+def encode(values: dict[str, Any]) -> dict[str, str]:
+    """Python values back to engine-shaped config strings."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}

@@ -1,0 +1,181 @@
+"""Typed stack config: every bad input is rejected with its key, its value and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import ConfigError, parse_config
+from infra.config.cluster import SUPPORTED_KUBERNETES_MINORS
+from tests.conftest import STACKS, encode, stack_values
+
+P = "aks-mlops:"
+
+
+def _set(values: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b[0].c`` inside the decoded config (top-level key without the prefix)."""
+    parts: list[str | int] = []
+    for token in path.replace("]", "").split("."):
+        name, *indexes = token.split("[")
+        parts.append(name)
+        parts.extend(int(i) for i in indexes)
+    target: Any = values
+    parts[0] = P + str(parts[0])
+    for part in parts[:-1]:
+        target = target[part]
+    if value is _DELETE:
+        del target[parts[-1]]
+    else:
+        target[parts[-1]] = value
+
+
+_DELETE = object()
+
+# (stack, {path: value}, expected message fragment) -- the fragment names key, value and rule.
+BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    ("dev", {"gpuPools[0].minCount": 3, "gpuPools[0].maxCount": 2},
+     "gpuPools[0].minCount (3) must be <= maxCount (2)"),
+    ("dev", {"gpuPools[0].vmSize": "Standard_D4ds_v5"},
+     'gpuPools[0].vmSize ("Standard_D4ds_v5") must be an NVIDIA GPU (N-series) size'),
+    ("dev", {"gpuPools[0].vmSize": "Standard_ND96isr_MI300X_v5"},
+     'gpuPools[0].vmSize ("Standard_ND96isr_MI300X_v5") must be an NVIDIA GPU'),
+    ("dev", {"gpuPools[0].migProfile": "MIG1g"},
+     'gpuPools[0].migProfile ("MIG1g") needs a MIG-capable size'),
+    ("dev", {"gpuPools[0].name": "GPU-T4"},
+     'gpuPools[0].name ("GPU-T4") must be 1-12 lowercase letters or digits'),
+    ("dev", {"gpuPools[0].name": "gputoolongname"},
+     'gpuPools[0].name ("gputoolongname") must be 1-12'),
+    ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
+    ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
+    ("dev", {"systemPool.minCount": 0}, "systemPool.minCount (0) Input should be greater"),
+    ("dev", {"systemPool.spot": True}, "systemPool.spot (true) is not allowed: spot VMs are for"),
+    ("dev", {"cluster.kubernetesVersion": "1.20"},
+     'cluster.kubernetesVersion ("1.20") is outside the AKS support window'),
+    ("dev", {"cluster.kubernetesVersion": "v1.36"},
+     'cluster.kubernetesVersion ("v1.36") must look like 1.34 or 1.34.2'),
+    ("dev", {"cluster.apiServer.authorizedIpRanges": ["0.0.0.0/0"]},
+     'cluster.apiServer.authorizedIpRanges[0] ("0.0.0.0/0") must not open the API server'),
+    ("dev", {"cluster.apiServer.authorizedIpRanges": []},
+     "cluster.apiServer.authorizedIpRanges ([]) must list at least one CIDR"),
+    ("dev", {"cluster.adminGroupObjectIds": []}, "cluster.adminGroupObjectIds ([]) List should"),
+    ("dev", {"cluster.adminGroupObjectIds": ["not-a-guid"]},
+     'cluster.adminGroupObjectIds[0] ("not-a-guid")'),
+    ("dev", {"network.vnetCidr": "8.8.0.0/16"},
+     'network.vnetCidr ("8.8.0.0/16") must be a private (RFC 1918) range'),
+    ("dev", {"network.subnets.nodes": "10.99.0.0/20"},
+     'network.subnets.nodes ("10.99.0.0/20") must be inside vnetCidr (10.40.0.0/16)'),
+    ("dev", {"network.subnets.privateEndpoints": "10.40.8.0/24"},
+     'network.subnets.privateEndpoints ("10.40.8.0/24") overlaps subnets.nodes'),
+    ("dev", {"network.podCidr": "10.40.128.0/17"},
+     'network.podCidr ("10.40.128.0/17") overlaps vnetCidr (10.40.0.0/16)'),
+    ("dev", {"network.dnsServiceIp": "10.0.0.10"},
+     'network.dnsServiceIp ("10.0.0.10") must be inside serviceCidr'),
+    ("dev", {"network.subnets.nodez": "10.40.0.0/20"}, "network.subnets.nodez"),
+    ("dev", {"workload": "ML_Ops"}, 'workload ("ML_Ops") must be 2-10 lowercase letters'),
+    ("dev", {"location": "West Europe"}, 'location ("West Europe") must be an Azure region'),
+    ("dev", {"tags.environment": "staging"}, 'tags.environment ("staging") Input should be'),
+    ("dev", {"tags.owner": _DELETE}, "tags.owner (missing) is required"),
+    ("dev", {"registry.retentionDays": 7},
+     'registry.retentionDays (7) needs sku Premium, not Basic'),
+    ("dev", {"registry.privateEndpointEnabled": True},
+     "registry.privateEndpointEnabled (true) needs sku Premium"),
+    ("dev", {"registry.sku": "Ultra"}, 'registry.sku ("Ultra") Input should be'),
+    ("prod", {"cluster.apiServer.privateClusterEnabled": False,
+              "cluster.apiServer.authorizedIpRanges": ["203.0.113.0/24"]},
+     "cluster.apiServer.privateClusterEnabled (false) must be true when tags.environment is prod"),
+    ("prod", {"cluster.zones": ["1"]}, 'cluster.zones (["1"]) must list at least 2 zones'),
+    ("prod", {"cluster.skuTier": "Free"}, 'cluster.skuTier ("Free") must be Standard or Premium'),
+    ("prod", {"protectStatefulResources": False},
+     "protectStatefulResources (false) must not be false in prod"),
+    ("prod", {"cluster.apiServer.privateClusterEnabled": True,
+              "cluster.apiServer.authorizedIpRanges": ["203.0.113.0/24"]},
+     "authorizedIpRanges ([\"203.0.113.0/24\"]) must be empty when privateClusterEnabled"),
+    ("test", {"cluster.zones": ["1", "1"]}, 'cluster.zones (["1", "1"]) must not repeat a zone'),
+    ("dev", {"postgres.highAvailability": "ZoneRedundant"},
+     'postgres.highAvailability ("ZoneRedundant") needs tier GeneralPurpose'),
+    ("dev", {"postgres.storageSizeGb": 100}, "postgres.storageSizeGb (100) must be one of"),
+    ("dev", {"dataLake.blobSoftDeleteDays": 0}, "dataLake.blobSoftDeleteDays (0) Input should be"),
+    ("dev", {"dataLake.containerSoftDeleteDays": 400},
+     "dataLake.containerSoftDeleteDays (400) Input should be"),
+    ("dev", {"keyVault.softDeleteRetentionDays": 3},
+     "keyVault.softDeleteRetentionDays (3) Input should be"),
+    ("dev", {"vectorDb.engine": "faiss"}, 'vectorDb.engine ("faiss") Input should be'),
+    ("dev", {"vectorDb.engine": "qdrant"},
+     "vectorDb.qdrant.storageClass (null) is required when engine is qdrant"),
+    ("dev", {"vectorDb.dimensions": 3072},
+     "vectorDb.dimensions (3072) must be <= 2000 for a pgvector HNSW index"),
+    ("dev", {"mlflow.image": "ghcr.io/mlflow/mlflow:latest"},
+     'mlflow.image ("ghcr.io/mlflow/mlflow:latest") must be registry/repository:version'),
+    ("dev", {"mlflow.image": "mlflow"}, 'mlflow.image ("mlflow") must be registry/repository'),
+    ("dev", {"mlflow.namespace": "MLflow"}, 'mlflow.namespace ("MLflow") must be a DNS-1123'),
+    ("prod", {"mlflow.replicas": 1}, "mlflow.replicas (1) must be >= 2 when tags.environment"),
+    ("prod", {"keyVault.purgeProtectionEnabled": False},
+     "keyVault.purgeProtectionEnabled (false) must be true when tags.environment is prod"),
+    ("prod", {"postgres.highAvailability": "Disabled"},
+     'postgres.highAvailability ("Disabled") must be ZoneRedundant'),
+    ("dev", {"postgres.privateAccessEnabled": True, "network.subnets.postgres": _DELETE},
+     "postgres.privateAccessEnabled (true) needs network.subnets.postgres"),
+]
+
+
+@pytest.mark.parametrize(("stack", "changes", "expected"), BAD_INPUTS)
+def test_config_rejects_bad_input_with_key_value_and_rule(
+    stack: str, changes: dict[str, Any], expected: str
+) -> None:
+    values = stack_values(stack)
+    for path, value in changes.items():
+        _set(values, path, value)
+    with pytest.raises(ConfigError) as info:
+        parse_config(encode(values))
+    assert expected in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_config_accepts_each_stack_file(stack: str) -> None:
+    cfg = parse_config(encode(stack_values(stack)))
+    assert cfg.environment == stack
+
+
+def test_config_rejects_unknown_top_level_key_listing_known_keys() -> None:
+    values = stack_values("dev")
+    values[P + "gpuPool"] = []
+    with pytest.raises(ConfigError) as info:
+        parse_config(encode(values))
+    assert "gpuPool ([]) is not a known key (known: " in str(info.value)
+    assert "gpuPools" in str(info.value)
+
+
+def test_config_reports_every_problem_at_once() -> None:
+    values = stack_values("dev")
+    _set(values, "workload", "X")
+    _set(values, "gpuPools[0].vmSize", "Standard_D2_v5")
+    with pytest.raises(ConfigError) as info:
+        parse_config(encode(values))
+    assert len(info.value.problems) == 2, info.value.problems
+
+
+def test_config_ignores_other_namespaces() -> None:
+    values = stack_values("dev")
+    values["azure-native:location"] = "westeurope"
+    values["pulumi:tags"] = "{}"
+    assert parse_config(encode(values)).location == "westeurope"
+
+
+def test_config_keeps_version_string_when_it_parses_as_number() -> None:
+    values = stack_values("dev")
+    _set(values, "cluster.kubernetesVersion", SUPPORTED_KUBERNETES_MINORS[-1])
+    cfg = parse_config(encode(values))
+    assert cfg.cluster.kubernetes_version == SUPPORTED_KUBERNETES_MINORS[-1]
+
+
+def test_config_protect_defaults_to_true_only_in_prod() -> None:
+    assert parse_config(encode(stack_values("prod"))).protect is True
+    assert parse_config(encode(stack_values("dev"))).protect is False
+
+
+def test_config_tags_add_managed_by_and_keep_extra_tags() -> None:
+    tags = parse_config(encode(stack_values("dev"))).tags.as_dict()
+    assert tags["managed-by"] == "pulumi"
+    assert tags["costCenter"] == "ml-research"
+    assert {"environment", "owner", "workload"} <= set(tags)
