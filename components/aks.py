@@ -148,8 +148,36 @@ class AksCluster(pulumi.ComponentResource):
                 user_assigned_identities=[identity.id],
             ),
             agent_pool_profiles=[self._system_pool(args)],
-            **self._access_settings(args),
-            **self._platform_features(args),
+            enable_rbac=True,
+            disable_local_accounts=True,
+            aad_profile=cs.ManagedClusterAADProfileArgs(
+                managed=True,
+                enable_azure_rbac=True,
+                tenant_id=args.tenant_id,
+                admin_group_object_ids=list(args.admin_group_object_ids),
+            ),
+            api_server_access_profile=self._api_server(args),
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=self._security(args),
+            network_profile=self._network(args),
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=args.upgrade_channel,
+                node_os_upgrade_channel=args.node_os_upgrade_channel,
+            ),
+            azure_monitor_profile=cs.ManagedClusterAzureMonitorProfileArgs(
+                metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+            ),
+            workload_auto_scaler_profile=cs.ManagedClusterWorkloadAutoScalerProfileArgs(
+                keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
+            ),
+            addon_profiles=self._addons(args),
+            # Scale-from-zero GPU pools: let the autoscaler remove idle expensive nodes fast.
+            auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
+                scale_down_unneeded_time="10m",
+                scale_down_delay_after_add="10m",
+                expander="least-waste",
+                balance_similar_node_groups="true",
+            ),
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -200,78 +228,48 @@ class AksCluster(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _access_settings(args: AksClusterArgs) -> dict[str, object]:
-        """Identity and access: Entra ID + Azure RBAC, no local accounts, API server reach."""
+    def _api_server(args: AksClusterArgs) -> cs.ManagedClusterAPIServerAccessProfileArgs:
+        private = args.private_cluster_enabled
+        return cs.ManagedClusterAPIServerAccessProfileArgs(
+            enable_private_cluster=private,
+            private_dns_zone="system" if private else None,
+            enable_private_cluster_public_fqdn=False if private else None,
+            authorized_ip_ranges=list(args.authorized_ip_ranges) or None,
+            enable_vnet_integration=True if args.api_server_subnet_resource_id else None,
+            subnet_id=args.api_server_subnet_resource_id,
+            # `az aks command invoke` would bypass the private endpoint; keep it off.
+            disable_run_command=True if private else None,
+        )
+
+    @staticmethod
+    def _network(args: AksClusterArgs) -> cs.ContainerServiceNetworkProfileArgs:
+        return cs.ContainerServiceNetworkProfileArgs(
+            network_plugin="azure",
+            network_plugin_mode="overlay",
+            network_dataplane="cilium",
+            network_policy="cilium",
+            pod_cidr=args.pod_cidr,
+            service_cidr=args.service_cidr,
+            dns_service_ip=args.dns_service_ip,
+            outbound_type="loadBalancer",
+            load_balancer_sku="standard",
+        )
+
+    @staticmethod
+    def _addons(args: AksClusterArgs) -> dict[str, cs.ManagedClusterAddonProfileArgs]:
         return {
-            "enable_rbac": True,
-            "disable_local_accounts": True,
-            "aad_profile": cs.ManagedClusterAADProfileArgs(
-                managed=True,
-                enable_azure_rbac=True,
-                tenant_id=args.tenant_id,
-                admin_group_object_ids=list(args.admin_group_object_ids),
-            ),
-            "api_server_access_profile": cs.ManagedClusterAPIServerAccessProfileArgs(
-                enable_private_cluster=args.private_cluster_enabled,
-                private_dns_zone="system" if args.private_cluster_enabled else None,
-                enable_private_cluster_public_fqdn=False
-                if args.private_cluster_enabled
-                else None,
-                authorized_ip_ranges=list(args.authorized_ip_ranges) or None,
-                enable_vnet_integration=True if args.api_server_subnet_resource_id else None,
-                subnet_id=args.api_server_subnet_resource_id,
-                disable_run_command=args.private_cluster_enabled or None,
-            ),
-            "oidc_issuer_profile": cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
-            "network_profile": cs.ContainerServiceNetworkProfileArgs(
-                network_plugin="azure",
-                network_plugin_mode="overlay",
-                network_dataplane="cilium",
-                network_policy="cilium",
-                pod_cidr=args.pod_cidr,
-                service_cidr=args.service_cidr,
-                dns_service_ip=args.dns_service_ip,
-                outbound_type="loadBalancer",
-                load_balancer_sku="standard",
+            "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=args.azure_policy_enabled),
+            "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
             ),
         }
 
     @staticmethod
-    def _platform_features(args: AksClusterArgs) -> dict[str, object]:
-        """Add-ons and profiles the platform relies on."""
-        return {
-            "auto_upgrade_profile": cs.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel=args.upgrade_channel,
-                node_os_upgrade_channel=args.node_os_upgrade_channel,
+    def _security(args: AksClusterArgs) -> cs.ManagedClusterSecurityProfileArgs:
+        return cs.ManagedClusterSecurityProfileArgs(
+            workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+            image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
+                enabled=True, interval_hours=args.image_cleaner_interval_hours
             ),
-            "security_profile": cs.ManagedClusterSecurityProfileArgs(
-                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(
-                    enabled=True
-                ),
-                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
-                    enabled=True, interval_hours=args.image_cleaner_interval_hours
-                ),
-            ),
-            "azure_monitor_profile": cs.ManagedClusterAzureMonitorProfileArgs(
-                metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
-            ),
-            "workload_auto_scaler_profile": cs.ManagedClusterWorkloadAutoScalerProfileArgs(
-                keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
-            ),
-            "addon_profiles": {
-                "azurepolicy": cs.ManagedClusterAddonProfileArgs(
-                    enabled=args.azure_policy_enabled
-                ),
-                "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
-                    enabled=True,
-                    config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
-                ),
-            },
-            # Scale-from-zero GPU pools: let the autoscaler remove idle expensive nodes fast.
-            "auto_scaler_profile": cs.ManagedClusterPropertiesAutoScalerProfileArgs(
-                scale_down_unneeded_time="10m",
-                scale_down_delay_after_add="10m",
-                expander="least-waste",
-                balance_similar_node_groups="true",
-            ),
-        }
+        )

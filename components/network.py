@@ -67,7 +67,8 @@ class Network(pulumi.ComponentResource):
     subnet_ids: dict[str, pulumi.Output[str]]
     """Subnet resource ids by role key."""
     private_dns_zone_ids: dict[str, pulumi.Output[str]]
-    """Private DNS zone resource ids by zone name."""
+    """Private DNS zone resource ids by zone name, known only once the zone is linked to the
+    VNet (a VNet-integrated PostgreSQL server must never see an unlinked zone)."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -97,7 +98,7 @@ class Network(pulumi.ComponentResource):
         self.name = vnet.name
         self.resource_id = vnet.id
         self.subnet_ids = {
-            key: vnet.id.apply(lambda vid, sub=spec.name: f"{vid}/subnets/{sub}")
+            key: pulumi.Output.concat(vnet.id, "/subnets/", spec.name)
             for key, spec in args.subnets.items()
         }
         self.private_dns_zone_ids = self._create_dns_zones(name, args, group.name, vnet, tags)
@@ -139,8 +140,9 @@ class Network(pulumi.ComponentResource):
             address_prefix=spec.address_prefix,
             network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id) if nsg else None,
             delegations=[
-                network.DelegationArgs(name=spec.delegation.replace("/", "."),
-                                       service_name=spec.delegation)
+                network.DelegationArgs(
+                    name=spec.delegation.replace("/", "."), service_name=spec.delegation
+                )
             ]
             if spec.delegation
             else None,
@@ -169,7 +171,7 @@ class Network(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            privatedns.VirtualNetworkLink(
+            link = privatedns.VirtualNetworkLink(
                 f"{name}-dns-{key}-link",
                 private_zone_name=zone.name,
                 resource_group_name=resource_group_name,
@@ -180,5 +182,7 @@ class Network(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            ids[zone_name] = zone.id
+            # Carry the link as a dependency: a VNet-integrated PostgreSQL server resolves
+            # its name through the zone, so the zone must be linked when the server is made.
+            ids[zone_name] = pulumi.Output.all(zone.id, link.id).apply(lambda ids_: ids_[0])
         return ids

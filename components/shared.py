@@ -82,6 +82,26 @@ def role_definition_id(scope: pulumi.Input[str], role: str) -> pulumi.Output[str
     return pulumi.Output.from_input(scope).apply(_qualify)
 
 
+def assign_role(
+    name: str,
+    *,
+    scope: pulumi.Input[str],
+    role: str,
+    principal_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    principal_type: PrincipalType = "ServicePrincipal",
+) -> authorization.RoleAssignment:
+    """Grant built-in ``role`` on ``scope`` to ``principal_id`` (logical name ``name``)."""
+    return authorization.RoleAssignment(
+        name,
+        scope=scope,
+        principal_id=principal_id,
+        principal_type=principal_type,
+        role_definition_id=role_definition_id(scope, role),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def create_role_assignments(
     *,
     name: str,
@@ -89,15 +109,15 @@ def create_role_assignments(
     assignments: Mapping[str, RoleAssignmentSpec],
     parent: pulumi.Resource,
 ) -> dict[str, authorization.RoleAssignment]:
-    """One RoleAssignment per entry, logical name ``<name>-<key>``."""
+    """One RoleAssignment per entry on ``scope``, logical name ``<name>-<key>``."""
     return {
-        key: authorization.RoleAssignment(
+        key: assign_role(
             f"{name}-{key}",
             scope=scope,
+            role=spec.role,
             principal_id=spec.principal_id,
             principal_type=spec.principal_type,
-            role_definition_id=role_definition_id(scope, spec.role),
-            opts=pulumi.ResourceOptions(parent=parent),
+            parent=parent,
         )
         for key, spec in sorted(assignments.items())
     }

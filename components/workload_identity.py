@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import managedidentity
 
-from components.shared import ScopedRoleAssignmentSpec, role_definition_id
+from components.shared import ScopedRoleAssignmentSpec, assign_role
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -81,13 +81,12 @@ class WorkloadIdentity(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         for key, spec in sorted(args.role_assignments.items()):
-            authorization.RoleAssignment(
+            assign_role(
                 f"{name}-{key}",
                 scope=spec.scope,
+                role=spec.role,
                 principal_id=identity.principal_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=role_definition_id(spec.scope, spec.role),
-                opts=pulumi.ResourceOptions(parent=self),
+                parent=self,
             )
         self.name = identity.name
         self.resource_id = identity.id

@@ -17,6 +17,13 @@ pulumi.export("clusterName", platform.cluster.name)
 pulumi.export("oidcIssuerUrl", platform.cluster.oidc_issuer_url)
 pulumi.export("acrLoginServer", platform.registry.login_server)
 pulumi.export("nodePools", sorted(platform.node_pools))
+# Names and endpoints only: the PostgreSQL password lives in Key Vault and is never exported.
+pulumi.export("storageAccountName", platform.data_lake.name)
+pulumi.export("keyVaultName", platform.key_vault.name)
+pulumi.export("keyVaultUri", platform.key_vault.vault_uri)
+pulumi.export("postgresFqdn", platform.postgres.fqdn)
+pulumi.export("mlflowTrackingUri", platform.workloads.mlflow.tracking_uri)
+pulumi.export("vectorStoreEndpoint", platform.workloads.vector_store.endpoint)
 pulumi.export(
     "getCredentials",
     pulumi.Output.concat(

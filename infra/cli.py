@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError
+from infra.manifests import write_manifests
 from infra.offline import ROOT, OfflineRun, list_stacks, run_stack
 from infra.summary import azure_name, settings_of
 
@@ -34,7 +35,7 @@ EXIT_CONFIG = 2
 
 
 def _short_type(token: str) -> str:
-    return token.split(":")[-1]
+    return token.rsplit(":", maxsplit=1)[-1]
 
 
 def plan_document(run: OfflineRun) -> dict[str, object]:
@@ -46,7 +47,10 @@ def plan_document(run: OfflineRun) -> dict[str, object]:
         "resourceCount": sum(1 for r in run.resources if r.custom),
         "componentCount": sum(1 for r in run.resources if not r.custom),
         "outputs": run.outputs,
-        "resources": [asdict(r) for r in run.resources],
+        # Inputs are what would be sent to Azure; mock outputs are not part of the plan.
+        "resources": [
+            {k: v for k, v in asdict(r).items() if k != "outputs"} for r in run.resources
+        ],
     }
 
 
@@ -63,7 +67,7 @@ def write_plan(run: OfflineRun, out_dir: Path) -> Path:
 
 def print_summary(run: OfflineRun, console: Console) -> None:
     """Resources grouped by top-level component, with the settings that matter."""
-    console.print(f"[bold]{NOTICE}[/bold]\n")
+    console.print(f"[bold]{NOTICE}[/bold]\n", soft_wrap=True)
     by_urn = {r.urn: r for r in run.resources}
 
     def top_component(urn: str) -> str:
@@ -75,11 +79,17 @@ def print_summary(run: OfflineRun, console: Console) -> None:
     groups: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for r in run.resources:
         if r.custom:
-            groups[top_component(r.urn)].append((_short_type(r.type), azure_name(r), settings_of(r)))
+            groups[top_component(r.urn)].append(
+                (_short_type(r.type), azure_name(r), settings_of(r))
+            )
     for component in sorted(groups):
         kind = by_urn[next(u for u, r in by_urn.items() if r.name == component)].type
-        table = Table(title=f"{component} ({_short_type(kind)})", title_justify="left",
-                      show_lines=False, expand=True)
+        table = Table(
+            title=f"{component} ({_short_type(kind)})",
+            title_justify="left",
+            show_lines=False,
+            expand=True,
+        )
         table.add_column("resource", no_wrap=True)
         table.add_column("name", overflow="fold")
         table.add_column("settings", overflow="fold", ratio=3)
@@ -101,7 +111,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, width=args.width)
     out_dir = Path(args.out)
     try:
-        run = run_stack(args.stack, ROOT)
+        run = run_stack(args.stack, Path(args.project_dir))
     except FileNotFoundError as exc:
         err.print(f"error: {exc}", markup=False)
         return EXIT_CONFIG
@@ -114,8 +124,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         err.print("nothing was planned or written.", markup=False)
         return EXIT_CONFIG
     path = write_plan(run, out_dir)
+    manifests = write_manifests(run, out_dir)
     print_summary(run, console)
     console.print(f"\nwrote {path}")
+    console.print(
+        f"wrote {len(manifests)} Kubernetes manifests to {out_dir / run.stack / 'manifests'}"
+    )
     return 0
 
 
@@ -126,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="offline plan of a stack (mock runtime, no Azure)")
     plan.add_argument("--stack", default="dev", help=f"stack name ({', '.join(list_stacks())})")
     plan.add_argument("--out", default=str(ROOT / "build"), help="output folder (build/)")
+    plan.add_argument(
+        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+    )
     plan.add_argument("--width", type=int, default=160, help="console width")
     plan.set_defaults(func=cmd_plan)
     return parser

@@ -12,6 +12,7 @@ import base64
 import json
 import runpy
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,32 @@ _ARM_TYPES: dict[str, str] = {
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
 }
+# Child resources: ARM path under the resource group's providers, and the input holding the
+# child's own name (its inputs also carry the parent's name, which must not be mistaken for it).
+_CHILD_TYPES: dict[str, tuple[str, str]] = {
+    "storage:BlobServiceProperties": (
+        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/{blobServicesName}",
+        "blobServicesName",
+    ),
+    "storage:BlobContainer": (
+        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/"
+        "{containerName}",
+        "containerName",
+    ),
+    "keyvault:Secret": ("Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}", "secretName"),
+    "dbforpostgresql:Database": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/databases/{databaseName}",
+        "databaseName",
+    ),
+    "dbforpostgresql:Configuration": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/configurations/{configurationName}",
+        "configurationName",
+    ),
+    "dbforpostgresql:AdministratorsMicrosoftEntra": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}",
+        "objectId",
+    ),
+}
 # Inputs that carry a resource's own Azure name, by type (else the first `*Name` input).
 _NAME_KEYS = ("resourceName", "privateZoneName")
 
@@ -57,6 +84,9 @@ def _stable_uuid(*parts: str) -> str:
 def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
     if typ == "azure-native:resources:ResourceGroup":
         return str(inputs.get("resourceGroupName", logical))
+    child = _CHILD_TYPES.get(typ.removeprefix("azure-native:"))
+    if child is not None:
+        return str(inputs.get(child[1], logical))
     for key in _NAME_KEYS:
         if isinstance(inputs.get(key), str):
             return str(inputs[key])
@@ -67,6 +97,23 @@ def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
     if isinstance(meta, Mapping) and isinstance(meta.get("name"), str):
         return str(meta["name"])
     return logical
+
+
+def _data_layer_computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Endpoints Azure computes for the storage account, the vault and the server."""
+    if typ == "azure-native:storage:StorageAccount":
+        return {
+            "primaryEndpoints": {
+                service: f"https://{name}.{service}.core.windows.net/"
+                for service in ("blob", "dfs", "queue", "table", "file", "web")
+            }
+        }
+    if typ == "azure-native:keyvault:Vault":
+        properties = dict(inputs.get("properties") or {})
+        return {"properties": {**properties, "vaultUri": f"https://{name}.vault.azure.net/"}}
+    if typ == "azure-native:dbforpostgresql:Server":
+        return {"fullyQualifiedDomainName": f"{name}.postgres.database.azure.com"}
+    return {}
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -81,6 +128,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
         module_type = typ.split(":", 1)[1] if typ.startswith("azure-native:") else typ
         if typ == "azure-native:resources:ResourceGroup":
             rid = base
+        elif module_type in _CHILD_TYPES:
+            path = _CHILD_TYPES[module_type][0].format_map(defaultdict(lambda: "unknown", inputs))
+            rid = f"{base}/providers/{path}"
         elif module_type in _ARM_TYPES:
             rid = f"{base}/providers/{_ARM_TYPES[module_type]}/{name}"
         elif typ.startswith("azure-native:"):
@@ -96,8 +146,10 @@ class OfflineMocks(pulumi.runtime.Mocks):
             outputs["identity"] = {
                 **identity,
                 "userAssignedIdentities": {
-                    str(i): {"principalId": _stable_uuid(str(i), "principal"),
-                             "clientId": _stable_uuid(str(i), "client")}
+                    str(i): {
+                        "principalId": _stable_uuid(str(i), "principal"),
+                        "clientId": _stable_uuid(str(i), "client"),
+                    }
                     for i in identity["userAssignedIdentities"]
                 },
             }
@@ -132,20 +184,23 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return {"loginServer": f"{name}.azurecr.io"}
         if typ == "random:index/randomPassword:RandomPassword":
             return {"result": SECRET_PLACEHOLDER}
-        return {}
+        return _data_layer_computed(typ, name, inputs)
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
-            return {
+            client = {
                 "clientId": _stable_uuid("client"),
                 "objectId": CLIENT_OBJECT_ID,
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
             }
+            return client, []
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             kubeconfig = base64.b64encode(b"apiVersion: v1\nkind: Config\n").decode()
-            return {"kubeconfigs": [{"name": "clusterUser", "value": kubeconfig}]}
-        return {}
+            return {"kubeconfigs": [{"name": "clusterUser", "value": kubeconfig}]}, []
+        return {}, []
 
 
 @dataclass
@@ -164,6 +219,10 @@ class RecordedResource:
     provider: str
     inputs: dict[str, Any]
     """Inputs with wire names; secret values replaced by ``[secret]``."""
+    id: str = ""
+    """The id the mocks assigned (a realistic Azure resource id)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Outputs the mocks returned (inputs plus computed values), secrets masked."""
 
 
 def mask_secrets(value: Any) -> Any:
@@ -185,11 +244,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.records: list[RecordedResource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
+            urn = self.make_urn(request.parent, request.type, request.name)
+            registered = self.resources.get(urn)
             self.records.append(
                 RecordedResource(
-                    urn=self.make_urn(request.parent, request.type, request.name),
+                    urn=urn,
                     type=request.type,
                     name=request.name,
                     custom=bool(request.custom),
@@ -199,10 +260,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     provider=request.provider,
-                    inputs=mask_secrets(inputs),
+                    inputs=mask_secrets(rpc.deserialize_properties(request.object)),
+                    id=registered.id if registered else "",
+                    outputs=mask_secrets(registered.state) if registered else {},
                 )
             )
-        return super().RegisterResource(request)
+        return response
 
 
 @dataclass
@@ -264,19 +327,21 @@ def run_callable(
     stack: str = "unit",
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> OfflineRun:
     """Run ``body`` (which registers resources) under mocks with a fresh root stack.
 
-    Waits for every registration and output; exceptions from ``body`` propagate unchanged.
+    Waits for every registration and output; exceptions from ``body`` propagate unchanged
+    (pass ``monitor`` to inspect what was registered before one).
     """
     settings.ROOT.set(None)
-    mocks = OfflineMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(OfflineMocks())
+    mocks = monitor.mocks
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
     exported: dict[str, Any] = {}
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def _run() -> pulumi.Output[Any]:
         body()
         root = settings.get_root_resource()
@@ -292,6 +357,7 @@ def run_program(
     config: Mapping[str, str],
     secret_keys: list[str] | None = None,
     program: Path = PROGRAM,
+    monitor: RecordingMonitor | None = None,
 ) -> OfflineRun:
     """Run the Pulumi program for ``stack`` with ``config`` under mocks."""
     return run_callable(
@@ -299,6 +365,7 @@ def run_program(
         stack=stack,
         config=config,
         secret_keys=secret_keys,
+        monitor=monitor,
     )
 
 

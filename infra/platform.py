@@ -12,14 +12,24 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from components.aks import AksCluster, AksClusterArgs, SystemPoolSpec
+from components.data_lake import DataLake
 from components.gpu_sizes import gpu_model
+from components.key_vault import KeyVault
 from components.naming import Kind, Namer
 from components.network import Network, NetworkArgs, SubnetSpec
 from components.node_pools import NodePool, NodePoolArgs
+from components.postgres import PostgresServer
 from components.registry import ContainerRegistry, ContainerRegistryArgs
 from components.shared import PrivateEndpointSpec, RoleAssignmentSpec
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
+from infra.data_layer import (
+    build_data_lake,
+    build_key_vault,
+    build_postgres,
+    data_private_dns_zones,
+)
+from infra.workloads import WorkloadInputs, Workloads, build_workloads
 
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
@@ -34,13 +44,18 @@ class Platform:
     cluster: AksCluster
     registry: ContainerRegistry
     node_pools: dict[str, NodePool]
+    data_lake: DataLake
+    key_vault: KeyVault
+    postgres: PostgresServer
+    workloads: Workloads
 
 
-def private_dns_zones(cfg: PlatformConfig) -> tuple[str, ...]:
-    """The private DNS zones this stack needs."""
+def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
+    """The private DNS zones this stack needs (none for what is public)."""
     zones: list[str] = []
     if cfg.registry.private_endpoint_enabled:
         zones.append(ACR_PRIVATE_DNS_ZONE)
+    zones += data_private_dns_zones(cfg, namer)
     return tuple(zones)
 
 
@@ -80,7 +95,7 @@ def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Ne
             vnet_name=namer.name(Kind.VIRTUAL_NETWORK),
             address_space=str(net.vnet_cidr),
             subnets=subnets,
-            private_dns_zones=private_dns_zones(cfg),
+            private_dns_zones=private_dns_zones(cfg, namer),
             tags=tags,
         ),
     )
@@ -96,7 +111,9 @@ def build_cluster(
     """The managed cluster and its system pool."""
     c = cfg.cluster
     sp = cfg.system_pool
-    api_subnet = network.subnet_ids.get("apiServer") if c.api_server.vnet_integration_enabled else None
+    api_subnet = (
+        network.subnet_ids.get("apiServer") if c.api_server.vnet_integration_enabled else None
+    )
     return AksCluster(
         "aks",
         AksClusterArgs(
@@ -138,7 +155,10 @@ def build_cluster(
 
 
 def _pool_args(
-    cfg: PlatformConfig, pool: PoolConfig, network: Network, cluster: AksCluster,
+    cfg: PlatformConfig,
+    pool: PoolConfig,
+    network: Network,
+    cluster: AksCluster,
     tags: dict[str, str],
 ) -> dict[str, object]:
     return {
@@ -187,7 +207,10 @@ def build_node_pools(
 
 
 def build_registry(
-    cfg: PlatformConfig, namer: Namer, tags: dict[str, str], network: Network,
+    cfg: PlatformConfig,
+    namer: Namer,
+    tags: dict[str, str],
+    network: Network,
     cluster: AksCluster,
 ) -> ContainerRegistry:
     """The registry with AcrPull for the kubelet identity."""
@@ -226,13 +249,54 @@ def build_registry(
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     """Every component of the stack."""
-    namer = Namer(
-        workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix
-    )
+    namer = Namer(workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix)
     tags = cfg.tags.as_dict()
     client = authorization.get_client_config_output()
     network = build_network(cfg, namer, tags)
     cluster = build_cluster(cfg, namer, tags, network, client.tenant_id)
     pools = build_node_pools(cfg, tags, network, cluster)
     registry = build_registry(cfg, namer, tags, network, cluster)
-    return Platform(network=network, cluster=cluster, registry=registry, node_pools=pools)
+    data_lake = build_data_lake(cfg, namer, tags, network)
+    postgres, postgres_secrets = build_postgres(cfg, namer, tags, network, client.tenant_id)
+    key_vault = build_key_vault(
+        cfg, namer, tags, network, tenant_id=client.tenant_id, secrets=postgres_secrets
+    )
+    workloads = build_workloads(
+        cfg,
+        WorkloadInputs(
+            resource_group_name=network.resource_group_name,
+            location=cfg.location,
+            cluster_name=cluster.name,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            tenant_id=client.tenant_id,
+            storage_account_name=data_lake.name,
+            artifacts_container_resource_id=data_lake.container_resource_ids["mlflow-artifacts"],
+            key_vault_name=key_vault.name,
+            key_vault_resource_id=key_vault.resource_id,
+            postgres_fqdn=postgres.fqdn,
+            postgres_admin_login=_required(postgres.administrator_login, "administrator_login"),
+            # The secret's output (not a literal name) so workloads wait for the secret.
+            postgres_password_secret_name=key_vault.secret_names[
+                _required(postgres.password_secret_name, "password_secret_name")
+            ],
+            tags=tags,
+            namer=namer,
+        ),
+    )
+    return Platform(
+        network=network,
+        cluster=cluster,
+        registry=registry,
+        node_pools=pools,
+        data_lake=data_lake,
+        key_vault=key_vault,
+        postgres=postgres,
+        workloads=workloads,
+    )
+
+
+def _required(value: str | None, what: str) -> str:
+    # Config validation guarantees password sign-in (and so these values) for MLflow.
+    if value is None:
+        raise ValueError(f"postgres {what} is unset although password sign-in is required")
+    return value

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from components.shared import BUILT_IN_ROLES
-from infra.offline import RecordedResource
+from infra.offline import MASK, RecordedResource
 
 _ROLE_NAMES = {guid: name for name, guid in BUILT_IN_ROLES.items()}
 
@@ -61,8 +61,14 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
         f"system pool {' '.join(_pool(system)[:3])}",
         f"{net.get('networkPluginMode')}+{net.get('networkDataplane')}",
         "local accounts " + ("off" if i.get("disableLocalAccounts") else "ON"),
-        "workload identity " + ("on" if (sec.get("workloadIdentity") or {}).get("enabled") else "off"),
-        "KEDA " + ("on" if ((i.get("workloadAutoScalerProfile") or {}).get("keda") or {}).get("enabled") else "off"),
+        "workload identity "
+        + ("on" if (sec.get("workloadIdentity") or {}).get("enabled") else "off"),
+        "KEDA "
+        + (
+            "on"
+            if ((i.get("workloadAutoScalerProfile") or {}).get("keda") or {}).get("enabled")
+            else "off"
+        ),
     ]
 
 
@@ -90,7 +96,126 @@ def _vnet(i: Mapping[str, Any]) -> list[str]:
     return [space, subnets]
 
 
+def _on(value: Any) -> str:
+    return "on" if value else "off"
+
+
+def _storage(i: Mapping[str, Any]) -> list[str]:
+    rules = i.get("networkRuleSet") or {}
+    return [
+        f"{(i.get('sku') or {}).get('name')} {i.get('kind')}",
+        "ADLS Gen2 (HNS)" if i.get("isHnsEnabled") else "flat namespace",
+        f"public access {i.get('publicNetworkAccess')}",
+        f"firewall default {rules.get('defaultAction')}",
+        "shared keys " + ("ON" if i.get("allowSharedKeyAccess") is not False else "off"),
+        "anonymous blobs " + ("ON" if i.get("allowBlobPublicAccess") else "off"),
+        f"TLS {str(i.get('minimumTlsVersion', '')).replace('TLS', '').replace('_', '.')}+",
+    ]
+
+
+def _blob_service(i: Mapping[str, Any]) -> list[str]:
+    blobs = i.get("deleteRetentionPolicy") or {}
+    containers = i.get("containerDeleteRetentionPolicy") or {}
+    return [
+        f"versioning {_on(i.get('isVersioningEnabled'))}",
+        f"blob soft delete {_count(blobs.get('days'))}d" if blobs.get("enabled") else "",
+        f"container soft delete {_count(containers.get('days'))}d"
+        if containers.get("enabled")
+        else "",
+    ]
+
+
+def _vault(i: Mapping[str, Any]) -> list[str]:
+    p = i.get("properties") or {}
+    acls = p.get("networkAcls") or {}
+    return [
+        f"sku {(p.get('sku') or {}).get('name')}",
+        "RBAC" if p.get("enableRbacAuthorization") else "ACCESS POLICIES",
+        f"soft delete {_count(p.get('softDeleteRetentionInDays'))}d",
+        f"purge protection {_on(p.get('enablePurgeProtection'))}",
+        f"public access {p.get('publicNetworkAccess')}",
+        f"firewall default {acls.get('defaultAction')}",
+    ]
+
+
+def _postgres(i: Mapping[str, Any]) -> list[str]:
+    sku = i.get("sku") or {}
+    net = i.get("network") or {}
+    backup = i.get("backup") or {}
+    auth = i.get("authConfig") or {}
+    access = (
+        "private (VNet-integrated)"
+        if net.get("delegatedSubnetResourceId")
+        else f"public access {net.get('publicNetworkAccess')}, no firewall rule"
+    )
+    return [
+        f"PostgreSQL {i.get('version')}",
+        f"{sku.get('name')} ({sku.get('tier')})",
+        f"{_count((i.get('storage') or {}).get('storageSizeGB'))} GB",
+        f"HA {(i.get('highAvailability') or {}).get('mode')}",
+        f"backup {_count(backup.get('backupRetentionDays'))}d"
+        f" geo {str(backup.get('geoRedundantBackup', '')).lower()}",
+        access,
+        "auth Entra" + (" + password" if auth.get("passwordAuth") == "Enabled" else " only")
+        if auth.get("activeDirectoryAuth") == "Enabled"
+        else "auth PASSWORD ONLY",
+    ]
+
+
+def _secret(i: Mapping[str, Any]) -> list[str]:
+    props = i.get("properties")
+    # A secret value makes the whole properties object secret on the wire.
+    value = props.get("value") if isinstance(props, Mapping) else props
+    return ["value secret (masked)" if value == MASK else "value NOT A SECRET"]
+
+
+def _pod_template(spec: Mapping[str, Any]) -> list[str]:
+    pod = ((spec.get("template") or {}).get("spec")) or {}
+    containers = pod.get("containers") or [{}]
+    limits = (containers[0].get("resources") or {}).get("limits") or {}
+    out = [str(c.get("image")) for c in containers]
+    if limits:
+        out.append("limits " + ",".join(f"{k}={v}" for k, v in sorted(limits.items())))
+    if pod.get("nodeSelector"):
+        out.append("on " + ",".join(f"{k}={v}" for k, v in pod["nodeSelector"].items()))
+    return out
+
+
+def _workload(i: Mapping[str, Any]) -> list[str]:
+    spec = i.get("spec") or {}
+    out = _pod_template(spec)
+    if "replicas" in spec:
+        out.insert(0, f"{_count(spec['replicas'])} replica(s)")
+    for claim in spec.get("volumeClaimTemplates") or []:
+        c = claim.get("spec") or {}
+        size = ((c.get("resources") or {}).get("requests") or {}).get("storage")
+        out.append(f"volume {size} {c.get('storageClassName')}")
+    return out
+
+
 SUMMARIZERS: dict[str, Summarizer] = {
+    "kubernetes:apps/v1:Deployment": _workload,
+    "kubernetes:apps/v1:StatefulSet": _workload,
+    "kubernetes:batch/v1:Job": _workload,
+    "kubernetes:policy/v1:PodDisruptionBudget": lambda i: [
+        f"minAvailable {(i.get('spec') or {}).get('minAvailable')}"
+    ],
+    "azure-native:storage:StorageAccount": _storage,
+    "azure-native:storage:BlobServiceProperties": _blob_service,
+    "azure-native:storage:BlobContainer": lambda i: [f"public access {i.get('publicAccess')}"],
+    "azure-native:keyvault:Vault": _vault,
+    "azure-native:keyvault:Secret": _secret,
+    "azure-native:dbforpostgresql:Server": _postgres,
+    "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": lambda i: [
+        f"Entra admin {i.get('principalType')} {i.get('principalName')}"
+    ],
+    "azure-native:dbforpostgresql:Configuration": lambda i: [
+        f"{i.get('configurationName')} = {i.get('value')}"
+    ],
+    "azure-native:dbforpostgresql:Database": lambda i: [f"{i.get('charset')} {i.get('collation')}"],
+    "random:index/randomPassword:RandomPassword": lambda i: [
+        f"length {_count(i.get('length'))}, kept in Key Vault"
+    ],
     "azure-native:resources:ResourceGroup": lambda i: [str(i.get("location"))],
     "azure-native:network:VirtualNetwork": _vnet,
     "azure-native:containerservice:ManagedCluster": _cluster,
@@ -98,7 +223,8 @@ SUMMARIZERS: dict[str, Summarizer] = {
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role,
     "azure-native:network:PrivateEndpoint": lambda i: [
-        "group " + ",".join(
+        "group "
+        + ",".join(
             g for c in i.get("privateLinkServiceConnections") or [] for g in c.get("groupIds", [])
         )
     ],
@@ -109,9 +235,26 @@ SUMMARIZERS: dict[str, Summarizer] = {
 def azure_name(record: RecordedResource) -> str:
     """The resource's own name in Azure/Kubernetes, if its inputs carry one."""
     i = record.inputs
-    for key in ("resourceName", "agentPoolName", "registryName", "virtualNetworkName",
-                "networkSecurityGroupName", "privateEndpointName", "privateZoneName",
-                "resourceGroupName"):
+    for key in (
+        "resourceName",
+        "agentPoolName",
+        "registryName",
+        "virtualNetworkName",
+        "networkSecurityGroupName",
+        "privateEndpointName",
+        "privateZoneName",
+        # Children before parents: a container's inputs also name its account.
+        "containerName",
+        "blobServicesName",
+        "secretName",
+        "databaseName",
+        "configurationName",
+        "principalName",
+        "accountName",
+        "vaultName",
+        "serverName",
+        "resourceGroupName",
+    ):
         if isinstance(i.get(key), str):
             return str(i[key])
     meta = i.get("metadata")

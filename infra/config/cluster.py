@@ -66,9 +66,7 @@ class PoolConfig(ConfigModel):
     @model_validator(mode="after")
     def _counts(self) -> Self:
         if self.min_count > self.max_count:
-            raise rule_error(
-                "minCount", self.min_count, f"must be <= maxCount ({self.max_count})"
-            )
+            raise rule_error("minCount", self.min_count, f"must be <= maxCount ({self.max_count})")
         return self
 
 
@@ -104,8 +102,9 @@ class GpuPoolConfig(PoolConfig):
     def _gpu_size(self) -> Self:
         if not is_nvidia_gpu_size(self.vm_size):
             raise rule_error(
-                "vmSize", self.vm_size, "must be an NVIDIA GPU (N-series) size, e.g. "
-                "Standard_NC4as_T4_v3",
+                "vmSize",
+                self.vm_size,
+                "must be an NVIDIA GPU (N-series) size, e.g. Standard_NC4as_T4_v3",
             )
         if self.mig_profile and not mig_capable(self.vm_size):
             raise rule_error(
@@ -142,8 +141,7 @@ class ClusterConfig(ConfigModel):
             raise rule_error(
                 "",
                 value,
-                "is outside the AKS support window "
-                f"({', '.join(SUPPORTED_KUBERNETES_MINORS)})",
+                f"is outside the AKS support window ({', '.join(SUPPORTED_KUBERNETES_MINORS)})",
             )
         return value
 

@@ -1,14 +1,16 @@
 """Data-layer config: data lake, Key Vault, PostgreSQL, vector DB, MLflow.
 
-Rules: retention inside Azure's ranges; zone-redundant HA never on Burstable; pgvector HNSW
-indexes at most 2000 dimensions; qdrant needs a storage class; images pinned (a version tag
-or a digest, never ``latest``).
+Rules: retention inside Azure's ranges; no blob versioning on the data lake (ADLS Gen2 does
+not support it); zone-redundant HA never on Burstable; the PostgreSQL server names a Microsoft
+Entra administrator; pgvector HNSW indexes at most 2000 dimensions; qdrant needs a storage
+class; images pinned (a version tag or a digest, never ``latest``).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Literal, Self
+from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,10 +51,29 @@ class DataLakeConfig(ConfigModel):
         "Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS", "Standard_RAGZRS"
     ] = "Standard_LRS"
     blob_soft_delete_days: int = Field(default=7, ge=1, le=365)
+    """Days a deleted (or overwritten) blob or directory can be restored."""
     container_soft_delete_days: int = Field(default=7, ge=1, le=365)
-    versioning_enabled: bool = True
+    """Days a deleted container can be restored."""
+    versioning_enabled: bool = False
+    """Must stay false. Blob versioning is not supported on accounts with a hierarchical
+    namespace (ADLS Gen2), and the data lake always has one, so true is rejected here rather
+    than failing mid-``pulumi up``. Recovery comes from blob and container soft delete (both
+    supported with a hierarchical namespace). See Learn, "Blob Storage feature support in
+    Azure Storage accounts"."""
     private_endpoint_enabled: bool = False
     """Disable public network access; reach blob and dfs through private endpoints."""
+
+    @field_validator("versioning_enabled")
+    @classmethod
+    def _versioning(cls, value: bool) -> bool:
+        if value:
+            raise rule_error(
+                "",
+                value,
+                "is not supported on an ADLS Gen2 (hierarchical namespace) account; "
+                "blob and container soft delete protect the data instead",
+            )
+        return value
 
 
 class KeyVaultConfig(ConfigModel):
@@ -65,6 +86,17 @@ class KeyVaultConfig(ConfigModel):
     private_endpoint_enabled: bool = False
 
 
+class EntraAdminConfig(ConfigModel):
+    """The PostgreSQL server's Microsoft Entra administrator (a group, preferably)."""
+
+    object_id: UUID
+    """Object id of the group, user or service principal."""
+    principal_name: str = Field(min_length=1, max_length=256)
+    """Its display name (group name, UPN or app name); it becomes the PostgreSQL role name."""
+    principal_type: Literal["Group", "User", "ServicePrincipal"] = "Group"
+    """A group lets membership, not config, decide who administers the server."""
+
+
 class PostgresConfig(ConfigModel):
     """PostgreSQL Flexible Server shared by MLflow (``mlflow``) and pgvector (``vectors``)."""
 
@@ -75,11 +107,18 @@ class PostgresConfig(ConfigModel):
     high_availability: Literal["Disabled", "ZoneRedundant", "SameZone"] = "Disabled"
     backup_retention_days: int = Field(default=7, ge=7, le=35)
     geo_redundant_backup_enabled: bool = False
+    """Chosen when the server is created; Azure cannot change it afterwards."""
     private_access_enabled: bool = False
-    """VNet integration through the delegated ``network.subnets.postgres`` subnet."""
+    """VNet integration through the delegated ``network.subnets.postgres`` subnet and a
+    private DNS zone. Chosen when the server is created; Azure cannot change it afterwards.
+    When false the server has public access and **no firewall rule**, so no client (not even
+    the cluster) can connect until one is added: no rule here opens it to every Azure tenant
+    ("Allow Azure services"), which is what the 0.0.0.0 rule would do."""
     password_auth_enabled: bool = True
     """MLflow's SQLAlchemy engine cannot refresh Entra tokens, so it signs in with a
     generated password kept in Key Vault. Entra authentication is always on."""
+    entra_admin: EntraAdminConfig | None = None
+    """The server's Microsoft Entra administrator. Required (the server is always built)."""
 
     @field_validator("sku_name")
     @classmethod
@@ -153,9 +192,7 @@ class VectorDbConfig(ConfigModel):
                 f"must be <= {PGVECTOR_MAX_INDEXED_DIMENSIONS} for a pgvector HNSW index",
             )
         if self.engine == "qdrant" and not self.qdrant.storage_class:
-            raise rule_error(
-                "qdrant.storageClass", None, "is required when engine is qdrant"
-            )
+            raise rule_error("qdrant.storageClass", None, "is required when engine is qdrant")
         return self
 
 
@@ -172,6 +209,7 @@ class MlflowConfig(ConfigModel):
     memory_request: str = "512Mi"
     memory_limit: str = "1Gi"
     ingress_enabled: bool = False
+    """Not supported yet: reach MLflow in the cluster or through `kubectl port-forward`."""
 
     @field_validator("image")
     @classmethod
@@ -182,3 +220,15 @@ class MlflowConfig(ConfigModel):
     @classmethod
     def _namespace(cls, value: str) -> str:
         return check_k8s_name(value)
+
+    @field_validator("ingress_enabled")
+    @classmethod
+    def _no_ingress(cls, value: bool) -> bool:
+        if value:
+            raise rule_error(
+                "",
+                value,
+                "is not supported yet: reach MLflow in the cluster or with "
+                "`kubectl port-forward svc/mlflow 5000`",
+            )
+        return value

@@ -71,7 +71,9 @@ def format_validation_error(exc: ValidationError) -> list[str]:
         ctx = err.get("ctx") or {}
         if err["type"] == RULE_ERROR_TYPE:
             key = ctx.get("key", "")
-            full = ".".join(p for p in (where, key) if p) if not key.startswith("[") else where + key
+            full = (
+                ".".join(p for p in (where, key) if p) if not key.startswith("[") else where + key
+            )
             problems.append(f"{full or '<root>'} ({ctx['shown']}) {ctx['rule']}")
         elif err["type"] == "extra_forbidden":
             problems.append(f"{where} ({show_value(err['input'])}) is not a known key")

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from infra.config.errors import ConfigError, format_validation_error, show_value
@@ -68,7 +69,5 @@ def from_pulumi_config() -> PlatformConfig:
     """The stack's config as the running Pulumi program sees it."""
     # Pulumi's Python SDK has no public way to list config keys; the engine's values are in
     # the runtime's CONFIG map (and, for older engines, the PULUMI_CONFIG environment bag).
-    from pulumi.runtime import config as runtime_config
-
     merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     return parse_config({k: v for k, v in merged.items() if k.startswith(f"{PROJECT}:")})

@@ -84,7 +84,9 @@ class RegistryConfig(ConfigModel):
         }
         for key, used in premium_only.items():
             if used and self.sku != "Premium":
-                raise rule_error(key, getattr(self, _snake(key)), f"needs sku Premium, not {self.sku}")
+                raise rule_error(
+                    key, getattr(self, _snake(key)), f"needs sku Premium, not {self.sku}"
+                )
         return self
 
 
@@ -169,6 +171,20 @@ class PlatformConfig(ConfigModel):
                 True,
                 "needs network.subnets.apiServer",
             )
+        if self.postgres.entra_admin is None:
+            raise rule_error(
+                "postgres.entraAdmin",
+                None,
+                "is required: the PostgreSQL server always has a Microsoft Entra administrator "
+                "(objectId, principalName, principalType)",
+            )
+        if not self.postgres.password_auth_enabled:
+            raise rule_error(
+                "postgres.passwordAuthEnabled",
+                False,
+                "must be true: MLflow signs in with the generated password (its database "
+                "engine cannot refresh Entra tokens)",
+            )
         if self.postgres.private_access_enabled and self.network.subnets.postgres is None:
             raise rule_error(
                 "postgres.privateAccessEnabled", True, "needs network.subnets.postgres"
@@ -197,7 +213,9 @@ class PlatformConfig(ConfigModel):
             )
         if not self.registry.private_endpoint_enabled:
             raise rule_error(
-                "registry.privateEndpointEnabled", False, "must be true when tags.environment is prod"
+                "registry.privateEndpointEnabled",
+                False,
+                "must be true when tags.environment is prod",
             )
         prod_required: dict[str, bool] = {
             "dataLake.privateEndpointEnabled": self.data_lake.private_endpoint_enabled,

@@ -1,0 +1,71 @@
+# aks-mlops — the two set-up commands on a fresh machine are `make plan` and `make test`.
+# Both create the virtualenv and install the pinned dependencies on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+# Stamps: reinstall when the pins change.
+PLAN_STAMP := $(VENV)/.stamp-plan
+DEV_STAMP := $(VENV)/.stamp-dev
+SERVICES_STAMP := $(VENV)/.stamp-services
+
+.PHONY: plan plan-all test unit lint typecheck pytest bench clean help constraints
+
+help:
+	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
+	@echo "make plan-all                    offline plan of every stack"
+	@echo "make test                        lint, type check, all tests (starts local services)"
+	@echo "make unit                        tests without the local services"
+	@echo "make bench                       offline plan timings against an import floor"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PLAN_STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	@touch $@
+
+$(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# PostgreSQL + pgvector, Azurite and the integration-test clients (MLflow, psycopg).
+$(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integration.txt
+	bash scripts/install-services.sh
+	@touch $@
+
+plan: $(PLAN_STAMP)
+	$(PY) -m infra.cli plan --stack $(STACK)
+
+plan-all: $(PLAN_STAMP)
+	@for s in $$($(PY) -c "from infra.offline import list_stacks; print(*list_stacks())"); do \
+		$(PY) -m infra.cli plan --stack $$s || exit 1; done
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(SERVICES_STAMP)
+	$(PY) -m pytest -q
+
+unit: $(DEV_STAMP)
+	$(PY) -m pytest -q --ignore=tests/integration
+
+test: lint typecheck pytest
+
+bench: $(DEV_STAMP)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache
+
+# Re-pin every transitive dependency after changing a pin in pyproject.toml.
+constraints: $(SERVICES_STAMP)
+	{ echo "# Every transitive dependency pinned (pip freeze of a working .venv, dev + integration extras)."; \
+	  echo "# Regenerate with: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e '; } > constraints.txt

@@ -1,0 +1,102 @@
+"""Benchmark: the offline plan of each stack against an import floor, in one run.
+
+The floor is a Python process that imports pulumi and every SDK module the program uses
+and nothing else: the part of a plan's time the project cannot remove. Each measurement is
+the median wall time of several fresh processes. Targets (checked here, never in tests):
+prod plan <= 3x the floor. `make test` <= 60 s on a 2-core machine is reported with
+--with-tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_TARGET_RATIO = 3.0
+TEST_TARGET_SECONDS = 60.0
+SDK_PREFIXES = ("pulumi_azure_native.", "pulumi_kubernetes.", "pulumi_random")
+
+_LIST_MODULES = """
+import sys, tempfile
+from infra.offline import run_stack
+run_stack(sys.argv[1])
+# Lazy stubs of every SDK module sit in sys.modules; a module counts as used when one of
+# its own submodules was really loaded.
+mods = sorted({{'.'.join(m.split('.')[:2]) for m in sys.modules
+               if m.startswith({prefixes!r}) and m.count('.') >= 2}})
+print('\\n'.join(['pulumi', *mods]))
+"""
+
+
+def _time(cmd: list[str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def sdk_modules(stack: str) -> list[str]:
+    """The pulumi / SDK modules a plan of ``stack`` imports (top two levels)."""
+    code = _LIST_MODULES.format(prefixes=SDK_PREFIXES)
+    out = subprocess.run(
+        [sys.executable, "-c", code, stack],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line for line in out.splitlines() if line]
+
+
+def main() -> int:
+    """Run the benchmark and print a table; exit 1 if a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--with-tests", action="store_true", help="also time `make test`")
+    args = parser.parse_args()
+    stacks = ["dev", "test", "prod"]
+    modules = sorted({m for s in stacks for m in sdk_modules(s)})
+    # SDK packages load submodules lazily; touching each module's namespace loads it for real.
+    floor_code = "import importlib\n" + "\n".join(
+        f"hasattr(importlib.import_module({m!r}), '__all__')" for m in modules
+    )
+    floor = _time([sys.executable, "-c", floor_code], args.runs)
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as out:
+        for stack in stacks:
+            results[stack] = _time(
+                [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--out", out],
+                args.runs,
+            )
+    print(f"floor (import {len(modules)} modules): {floor:.2f}s")
+    for stack, seconds in results.items():
+        print(f"plan {stack:5s}: {seconds:.2f}s  = {seconds / floor:.2f}x floor")
+    ok = results["prod"] <= PLAN_TARGET_RATIO * floor
+    print(f"target prod plan <= {PLAN_TARGET_RATIO:.0f}x floor: {'met' if ok else 'MISSED'}")
+    summary = {"floor_s": floor, "plans_s": results, "prod_ratio": results["prod"] / floor}
+    if args.with_tests:
+        test_s = _time(["make", "test"], 1)
+        summary["make_test_s"] = test_s
+        met = test_s <= TEST_TARGET_SECONDS
+        ok = ok and met
+        print(
+            f"make test: {test_s:.1f}s (target <= {TEST_TARGET_SECONDS:.0f}s: "
+            f"{'met' if met else 'MISSED'})"
+        )
+    build = ROOT / "build"
+    build.mkdir(exist_ok=True)
+    (build / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

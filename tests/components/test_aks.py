@@ -1,0 +1,129 @@
+"""AksCluster: the secure defaults and API-server exposure the platform promises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
+from components.shared import BUILT_IN_ROLES
+from tests.components.helpers import (
+    ADMIN_GROUP,
+    API_SUBNET_ID,
+    NODES_SUBNET_ID,
+    RG,
+    TENANT,
+    VNET_ID,
+)
+
+
+def _args(**overrides: object) -> AksClusterArgs:
+    base: dict[str, object] = {
+        "resource_group_name": RG,
+        "location": "westeurope",
+        "cluster_name": "aks-unit",
+        "dns_prefix": "aks-unit",
+        "node_resource_group": "rg-unit-nodes",
+        "identity_name": "id-unit-aks",
+        "kubernetes_version": "1.36",
+        "sku_tier": "Standard",
+        "tenant_id": TENANT,
+        "admin_group_object_ids": [ADMIN_GROUP],
+        "system_pool": SystemPoolSpec(
+            name="system", vm_size="Standard_D4ds_v5", min_count=2, max_count=3
+        ),
+        "vnet_resource_id": VNET_ID,
+        "node_subnet_resource_id": NODES_SUBNET_ID,
+        "pod_cidr": "10.244.0.0/16",
+        "service_cidr": "172.16.0.0/16",
+        "dns_service_ip": "172.16.0.10",
+        "zones": ["1", "2", "3"],
+        "private_cluster_enabled": True,
+        "api_server_subnet_resource_id": API_SUBNET_ID,
+    }
+    base.update(overrides)
+    return AksClusterArgs(**base)  # type: ignore[arg-type]
+
+
+def _cluster(run_components, **overrides: object) -> dict[str, Any]:
+    run = run_components(lambda: AksCluster("aks", _args(**overrides)))
+    return run.named("aks-cluster").inputs
+
+
+def test_aks_identity_and_access_are_entra_only(run_components) -> None:
+    c = _cluster(run_components)
+    assert c["disableLocalAccounts"] is True
+    assert c["enableRBAC"] is True
+    assert c["aadProfile"] == {
+        "managed": True,
+        "enableAzureRBAC": True,
+        "tenantID": TENANT,
+        "adminGroupObjectIDs": [ADMIN_GROUP],
+    }
+    assert c["oidcIssuerProfile"] == {"enabled": True}
+    assert c["securityProfile"]["workloadIdentity"] == {"enabled": True}
+    assert c["identity"]["type"] == "UserAssigned"
+
+
+def test_aks_private_cluster_uses_vnet_integration_and_no_public_fqdn(run_components) -> None:
+    api = _cluster(run_components)["apiServerAccessProfile"]
+    assert api["enablePrivateCluster"] is True
+    assert api["enablePrivateClusterPublicFQDN"] is False
+    assert api["enableVnetIntegration"] is True
+    assert api["subnetId"] == API_SUBNET_ID
+    assert "authorizedIPRanges" not in api
+
+
+def test_aks_public_cluster_is_limited_to_authorized_ranges(run_components) -> None:
+    api = _cluster(
+        run_components,
+        private_cluster_enabled=False,
+        authorized_ip_ranges=["203.0.113.0/24"],
+        api_server_subnet_resource_id=None,
+    )["apiServerAccessProfile"]
+    assert api["enablePrivateCluster"] is False
+    assert api["authorizedIPRanges"] == ["203.0.113.0/24"]
+    assert "enableVnetIntegration" not in api
+
+
+def test_aks_network_is_overlay_with_cilium_policy(run_components) -> None:
+    net = _cluster(run_components)["networkProfile"]
+    assert net["networkPlugin"] == "azure"
+    assert net["networkPluginMode"] == "overlay"
+    assert net["networkDataplane"] == "cilium"
+    assert net["networkPolicy"] == "cilium"
+    assert net["podCidr"] == "10.244.0.0/16"
+    assert net["dnsServiceIP"] == "172.16.0.10"
+
+
+def test_aks_platform_addons_are_enabled(run_components) -> None:
+    c = _cluster(run_components)
+    assert c["workloadAutoScalerProfile"]["keda"] == {"enabled": True}
+    assert c["azureMonitorProfile"]["metrics"]["enabled"] is True
+    assert c["addonProfiles"]["azurepolicy"]["enabled"] is True
+    kv = c["addonProfiles"]["azureKeyvaultSecretsProvider"]
+    assert kv["enabled"] is True
+    assert kv["config"]["enableSecretRotation"] == "true"
+    assert c["securityProfile"]["imageCleaner"]["enabled"] is True
+    assert c["autoUpgradeProfile"] == {
+        "upgradeChannel": "patch",
+        "nodeOSUpgradeChannel": "NodeImage",
+    }
+    assert c["sku"] == {"name": "Base", "tier": "Standard"}
+
+
+def test_aks_system_pool_is_tainted_for_critical_addons_only(run_components) -> None:
+    pool = _cluster(run_components)["agentPoolProfiles"][0]
+    assert pool["mode"] == "System"
+    assert pool["nodeTaints"] == [SYSTEM_POOL_TAINT]
+    assert pool["availabilityZones"] == ["1", "2", "3"]
+    assert (pool["minCount"], pool["maxCount"]) == (2, 3)
+    assert pool["vnetSubnetID"] == NODES_SUBNET_ID
+
+
+def test_aks_control_plane_identity_gets_network_contributor_before_cluster(run_components) -> None:
+    run = run_components(lambda: AksCluster("aks", _args()))
+    grant = run.named("aks-identity-network-contributor")
+    assert grant.inputs["scope"] == VNET_ID
+    assert grant.inputs["roleDefinitionId"].endswith(BUILT_IN_ROLES["Network Contributor"])
+    assert grant.inputs["principalType"] == "ServicePrincipal"
+    assert grant.urn in run.named("aks-cluster").dependencies

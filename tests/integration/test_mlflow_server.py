@@ -1,0 +1,308 @@
+"""The MLflow server exactly as the Mlflow component deploys it, run for real.
+
+The dev stack's Deployment is rendered under the mocks and its container's command, args and
+environment are run on this machine, substituting only endpoints:
+
+- the flexible server's FQDN and port -> a local PostgreSQL on 127.0.0.1 (TLS off: the local
+  server has none), the database name -> a fresh one;
+- the password file the CSI driver mounts -> a temp file with a password that needs
+  URL-encoding, for a login that must present it (scram-sha-256);
+- the workload identity -> ``AZURE_STORAGE_CONNECTION_STRING`` of Azurite (the ``wasbs://``
+  destination is unchanged: with a connection string MLflow ignores the account in the URI);
+- ``--host``/``--port`` -> 127.0.0.1 and a free port; the pod's ``/tmp`` emptyDir -> a temp dir.
+
+Then the MLflow client logs a run with a metric and an artifact, registers a model version
+and loads it back. The working directory stands in for the read-only root filesystem: the
+server must leave it untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import psycopg
+import pytest
+from azure.storage.blob import BlobServiceClient
+from mlflow.tracking import MlflowClient
+from psycopg import sql
+from services import free_port, log_tail
+
+from components.mlflow_server import ARTIFACTS_CONTAINER, MLFLOW_PORT
+from infra.offline import OfflineRun, run_callable
+from tests.manifests.workload_inputs import (
+    ADMIN_LOGIN,
+    container,
+    env_of,
+    one,
+    render,
+    stack_config,
+)
+
+pytestmark = pytest.mark.integration
+
+Runner = Callable[[Callable[[], object]], OfflineRun]
+PASSWORD = "p@ss:w/rd#%?&= é+"
+START_TIMEOUT = 180.0
+VENV_BIN = Path(sys.executable).parent
+
+
+class AddN(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
+    """A tiny model: adds ``n`` to column ``x``."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    # Unannotated on purpose: MLflow would try to derive a signature from type hints; the
+    # input example gives it one.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        return [float(x) + self.n for x in model_input["x"]]
+
+
+@dataclass
+class Server:
+    """The running server and what it was started with."""
+
+    url: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    workdir: Path
+    scratch: Path
+    database: str
+    args: list[str]
+
+
+def _replace_arg(args: list[str], flag: str, value: str) -> list[str]:
+    out = list(args)
+    out[out.index(flag) + 1] = value
+    return out
+
+
+def _health(port: int, host_header: str | None = None, path: str = "/health") -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host_header} if host_header else {})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _password_database(postgres_dsn: str) -> Iterator[str]:
+    """A fresh database owned by the stack's login, reachable only with its password."""
+    name = f"mlflow_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_LOGIN,))
+        verb = "ALTER" if exists.fetchone() else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(ADMIN_LOGIN), sql.Literal(PASSWORD)
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(ADMIN_LOGIN)
+            )
+        )
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
+        # First matching line wins: this login must present its password for this database.
+        hba.write_text(f"host {name} {ADMIN_LOGIN} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    # Uvicorn workers are in the server's process group; make sure none is left behind.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def deployed() -> dict[str, Any]:
+    """The dev stack's MLflow container spec, as rendered under the mocks."""
+    run, _ = render(stack_config("dev"), "dev", lambda body: run_callable(body, stack="unit"))
+    return container(one(run, "Deployment", "mlflow"), "mlflow")
+
+
+@pytest.fixture(scope="module")
+def server(
+    deployed: dict[str, Any],
+    postgres_dsn: str,
+    azurite_connection_string: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Server]:
+    """The deployed command running against local PostgreSQL and Azurite."""
+    base = tmp_path_factory.mktemp("mlflow-server")
+    workdir, scratch = base / "workdir", base / "tmp"
+    workdir.mkdir()
+    scratch.mkdir()
+    password_file = base / "postgres-password"
+    password_file.write_text(PASSWORD)
+    BlobServiceClient.from_connection_string(azurite_connection_string).create_container(
+        ARTIFACTS_CONTAINER
+    )
+    port = free_port()
+    args = _replace_arg(_replace_arg(deployed["args"], "--host", "127.0.0.1"), "--port", str(port))
+    with _password_database(postgres_dsn) as database:
+        env = {
+            **env_of(deployed),
+            "MLFLOW_DB_HOST": "127.0.0.1",
+            "MLFLOW_DB_PORT": postgres_dsn.rsplit(":", 1)[1].split("/", maxsplit=1)[0],
+            "MLFLOW_DB_NAME": database,
+            "MLFLOW_DB_SSLMODE": "disable",  # the local server has no TLS; Azure's requires it
+            "MLFLOW_DB_PASSWORD_FILE": str(password_file),
+            "HOME": str(scratch),
+            "TMPDIR": str(scratch),
+            "AZURE_STORAGE_CONNECTION_STRING": azurite_connection_string,
+            # The image's `python` and `mlflow` are this virtualenv's.
+            "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        }
+        log = base / "server.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*deployed["command"], *args],
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log_tail(log)}")
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    if _health(port) == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"mlflow server not healthy in {START_TIMEOUT:.0f} s:\n{log_tail(log)}"
+                    )
+                time.sleep(0.5)
+            yield Server(
+                url=f"http://localhost:{port}",
+                port=port,
+                proc=proc,
+                log=log,
+                workdir=workdir,
+                scratch=scratch,
+                database=database,
+                args=args,
+            )
+        finally:
+            _stop(proc)
+
+
+def test_mlflow_server_logs_registers_and_loads_model_when_run_as_deployed(
+    server: Server,
+    postgres_dsn: str,
+    azurite_connection_string: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    client = MlflowClient(tracking_uri=server.url)
+    experiment_id = client.create_experiment(f"aks-mlops-it-{uuid.uuid4().hex[:8]}")
+    model_name = f"aks-mlops-it-model-{uuid.uuid4().hex[:8]}"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("trained offline\n")
+
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_metric("rmse", 0.42)
+        mlflow.log_artifact(str(notes))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=AddN(5),
+            registered_model_name=model_name,
+            pip_requirements=[f"mlflow=={mlflow.__version__}"],
+            input_example=pd.DataFrame({"x": [1.0]}),
+        )
+    version = client.get_model_version(model_name, "1")
+    loaded = mlflow.pyfunc.load_model(f"models:/{model_name}/1")
+    downloaded = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="notes.txt", dst_path=str(tmp_path / "dl")
+    )
+    blobs = [
+        b.name
+        for b in BlobServiceClient.from_connection_string(azurite_connection_string)
+        .get_container_client(ARTIFACTS_CONTAINER)
+        .list_blobs()
+    ]
+    with psycopg.connect(postgres_dsn.rsplit("/", 1)[0] + f"/{server.database}") as conn:
+        stored = conn.execute(
+            "SELECT key, value FROM metrics WHERE run_uuid = %s", (run.info.run_id,)
+        ).fetchall()
+
+    assert client.get_run(run.info.run_id).data.metrics["rmse"] == pytest.approx(0.42)
+    assert stored == [("rmse", pytest.approx(0.42))]
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+    assert Path(downloaded).read_text() == "trained offline\n"
+    assert f"{experiment_id}/{run.info.run_id}/artifacts/notes.txt" in blobs
+    assert any(name.endswith("MLmodel") for name in blobs)
+    assert version.status == "READY"
+    assert str(info.registered_model_version) == "1"
+    assert loaded.predict(pd.DataFrame({"x": [1.0, 2.0]})) == [6.0, 7.0]
+
+
+def test_mlflow_server_accepts_service_dns_and_rejects_other_hosts_when_run(
+    server: Server,
+) -> None:
+    search = "/api/2.0/mlflow/experiments/search?max_results=1"
+
+    assert _health(server.port, f"mlflow.mlflow.svc.cluster.local:{MLFLOW_PORT}", search) == 200
+    assert _health(server.port, f"mlflow:{MLFLOW_PORT}", search) == 200
+    assert _health(server.port, "evil.example:5000", search) in (400, 403)
+    # Kubelet probes address the pod IP; /health must pass whatever the Host header.
+    assert _health(server.port, "10.244.1.17:5000", "/health") == 200
+
+
+def test_mlflow_server_rejects_wrong_password_when_login_requires_one(
+    server: Server, postgres_dsn: str
+) -> None:
+    host, port = "127.0.0.1", postgres_dsn.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
+
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(
+            host=host, port=port, dbname=server.database, user=ADMIN_LOGIN, password="wrong"
+        ).close()
+    with psycopg.connect(
+        host=host, port=port, dbname=server.database, user=ADMIN_LOGIN, password=PASSWORD
+    ) as conn:
+        assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] >= 1  # type: ignore[index]
+
+
+def test_mlflow_server_writes_nothing_outside_tmp_when_serving(server: Server) -> None:
+    assert server.proc.poll() is None, log_tail(server.log)
+    assert list(server.workdir.iterdir()) == []
+    assert "--serve-artifacts" in server.args

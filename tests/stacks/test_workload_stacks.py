@@ -1,0 +1,155 @@
+"""Per-stack invariants of the Kubernetes workloads, from the real program's run.
+
+The manifests written by the offline plan for each stack are validated (strict schemas for
+the stack's Kubernetes version; SecretProviderClass against its CRD schema), and the
+identities the workloads use are tied to the Azure resources the same run created.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from components.shared import BUILT_IN_ROLES
+from infra.config import parse_config
+from infra.manifests import write_manifests
+from infra.offline import OfflineRun
+from tests.conftest import STACKS, encode, stack_values
+
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "schemas" / "secretproviderclass-v1.json").read_text()
+)
+K8S = "kubernetes:"
+
+
+def _manifests(run: OfflineRun, tmp_path: Path) -> list[dict[str, Any]]:
+    return [yaml.safe_load(p.read_text()) for p in write_manifests(run, tmp_path)]
+
+
+def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name, [(d["kind"], d["metadata"]["name"]) for d in docs])
+    return found[0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_manifests_are_valid_for_the_cluster_version(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    cfg = parse_config(encode(stack_values(stack)))
+    docs = _manifests(stack_runs[stack], tmp_path)
+    builtin = [d for d in docs if d["kind"] != "SecretProviderClass"]
+    classes = [d for d in docs if d["kind"] == "SecretProviderClass"]
+    assert len(builtin) >= 10
+    assert classes
+    for obj in builtin:
+        kubernetes_validate.validate(obj, cfg.cluster.kubernetes_version, strict=True)
+    for obj in classes:
+        jsonschema.validate(obj, SCHEMA)
+    assert not [d for d in docs if d["kind"] == "Secret"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_mlflow_runs_the_configured_image_and_replicas(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    cfg = parse_config(encode(stack_values(stack)))
+    docs = _manifests(stack_runs[stack], tmp_path)
+    deployment = _one(docs, "Deployment", "mlflow")
+    assert deployment["metadata"]["namespace"] == cfg.mlflow.namespace
+    assert deployment["spec"]["replicas"] == cfg.mlflow.replicas
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == cfg.mlflow.image
+    pdbs = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    assert bool(pdbs) == (cfg.mlflow.replicas >= 2)
+    assert stack_runs[stack].outputs["mlflowTrackingUri"] == (
+        f"http://mlflow.{cfg.mlflow.namespace}.svc.cluster.local:5000"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_mlflow_identity_is_federated_to_its_service_account_and_scoped(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    run = stack_runs[stack]
+    cfg = parse_config(encode(stack_values(stack)))
+    docs = _manifests(run, tmp_path)
+    sa = _one(docs, "ServiceAccount", "mlflow")
+    client_id = sa["metadata"]["annotations"]["azure.workload.identity/client-id"]
+    identities = [
+        r
+        for r in run.of_type("azure-native:managedidentity:UserAssignedIdentity")
+        if r.outputs["clientId"] == client_id
+    ]
+    assert len(identities) == 1
+    identity = identities[0]
+    (cluster,) = run.of_type("azure-native:containerservice:ManagedCluster")
+    federations = [
+        r.inputs
+        for r in run.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+        if r.inputs["resourceName"] == identity.inputs["resourceName"]
+    ]
+    assert [f["subject"] for f in federations] == [
+        f"system:serviceaccount:{cfg.mlflow.namespace}:mlflow"
+    ]
+    assert federations[0]["issuer"] == cluster.outputs["oidcIssuerProfile"]["issuerURL"]
+    grants = {
+        r.inputs["roleDefinitionId"].rsplit("/", 1)[-1]: r.inputs["scope"]
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == identity.outputs["principalId"]
+    }
+    container = next(
+        r
+        for r in run.of_type("azure-native:storage:BlobContainer")
+        if r.inputs["containerName"] == "mlflow-artifacts"
+    )
+    assert grants[BUILT_IN_ROLES["Storage Blob Data Contributor"]] == container.id
+    assert grants[BUILT_IN_ROLES["Key Vault Secrets User"]].endswith(
+        "/secrets/postgres-admin-password"
+    )
+    assert len(grants) == 2
+
+
+def test_stack_test_runs_qdrant_on_the_configured_volume(stack_runs, tmp_path: Path) -> None:
+    cfg = parse_config(encode(stack_values("test")))
+    docs = _manifests(stack_runs["test"], tmp_path)
+    sts = _one(docs, "StatefulSet", "qdrant")
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["storageClassName"] == cfg.vector_db.qdrant.storage_class
+    assert claim["spec"]["resources"]["requests"]["storage"] == (
+        f"{cfg.vector_db.qdrant.storage_size_gi}Gi"
+    )
+    assert sts["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+        "whenDeleted": "Retain",
+        "whenScaled": "Retain",
+    }
+    assert stack_runs["test"].outputs["vectorStoreEndpoint"].startswith("http://qdrant.")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_pgvector_schema_job_targets_the_vectors_database(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    docs = _manifests(stack_runs[stack], tmp_path)
+    jobs = [d for d in docs if d["kind"] == "Job"]
+    assert len(jobs) == 1
+    fqdn = stack_runs[stack].outputs["postgresFqdn"]
+    assert stack_runs[stack].outputs["vectorStoreEndpoint"] == f"postgresql://{fqdn}:5432/vectors"
+    assert not [d for d in docs if d["kind"] == "StatefulSet"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_kubernetes_resources_use_the_cluster_provider(stack_runs, stack: str) -> None:
+    run = stack_runs[stack]
+    providers = run.of_type("pulumi:providers:kubernetes")
+    assert len(providers) == 1
+    k8s = [r for r in run.resources if r.custom and r.type.startswith(K8S)]
+    assert k8s
+    for r in k8s:
+        assert r.provider.startswith(providers[0].urn), r.name
