@@ -50,11 +50,14 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
+# Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
+PYTEST_FLAGS ?= -q -n 2 --dist loadfile
+
 pytest: $(SERVICES_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest $(PYTEST_FLAGS)
 
 unit: $(DEV_STAMP)
-	$(PY) -m pytest -q --ignore=tests/integration
+	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
 
 test: lint typecheck pytest
 
