@@ -1,6 +1,6 @@
 """ContainerRegistry: Azure Container Registry with pull rights for the cluster.
 
-Creates the registry (admin user off, anonymous pull off, Entra-only data-plane auth),
+Creates the registry (admin user off, anonymous pull off: Entra identities only),
 its role assignments (e.g. AcrPull for the kubelet identity), and, when a private endpoint
 is given, the endpoint with public network access disabled. Premium features (retention of
 untagged manifests, zone redundancy, private link) follow the args.
@@ -106,9 +106,12 @@ class ContainerRegistry(pulumi.ComponentResource):
     def _policies(args: ContainerRegistryArgs) -> acr.PoliciesArgs:
         premium = args.sku == "Premium"
         return acr.PoliciesArgs(
-            # Tokens for the registry must be ACR-audience tokens, not ARM tokens.
+            # ARM-audience tokens stay allowed: the AKS kubelet credential provider exchanges
+            # an ARM token for image pulls, and pulls fail when the policy is disabled
+            # (kubernetes-sigs/cloud-provider-azure#8592, Azure/AKS#4560). Set explicitly so
+            # an Azure Policy "Modify" effect shows up as drift.
             azure_ad_authentication_as_arm_policy=acr.AzureADAuthenticationAsArmPolicyArgs(
-                status="disabled"
+                status="enabled"
             ),
             retention_policy=acr.RetentionPolicyArgs(days=args.retention_days, status="enabled")
             if premium and args.retention_days is not None

@@ -30,7 +30,8 @@ def test_registry_admin_user_and_anonymous_pull_are_off(run_components) -> None:
     assert reg["anonymousPullEnabled"] is False
     assert reg["publicNetworkAccess"] == "Enabled"
     assert reg["sku"] == {"name": "Basic"}
-    assert reg["policies"]["azureADAuthenticationAsArmPolicy"] == {"status": "disabled"}
+    # Disabled would break kubelet image pulls (ARM-token exchange).
+    assert reg["policies"]["azureADAuthenticationAsArmPolicy"] == {"status": "enabled"}
 
 
 def test_registry_grants_acrpull_to_kubelet_by_role_id(run_components) -> None:
