@@ -26,6 +26,8 @@ from pulumi_azure_native import managedidentity
 from components.shared import RoleAssignmentSpec, create_role_assignments
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# Auto-upgrade channels that change the minor version (https://learn.microsoft.com/azure/aks/auto-upgrade-cluster).
+MINOR_UPGRADE_CHANNELS = frozenset({"stable", "rapid"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,8 +184,7 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(grants.values()),
-                # Autoscaler owns node counts; pools are separate resources.
-                ignore_changes=["agentPoolProfiles[0].count"],
+                ignore_changes=self._ignored(args),
             ),
         )
         self.name = cluster.name
@@ -203,6 +204,16 @@ class AksCluster(pulumi.ComponentResource):
                 "kubelet_object_id": self.kubelet_object_id,
             }
         )
+
+    @staticmethod
+    def _ignored(args: AksClusterArgs) -> list[str]:
+        # The autoscaler owns node counts.
+        ignored = ["agentPoolProfiles[0].count"]
+        if args.upgrade_channel in MINOR_UPGRADE_CHANNELS:
+            # These channels move the cluster to a newer minor on their own; sending the
+            # configured (older) version again would be a rejected downgrade.
+            ignored += ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]
+        return ignored
 
     @staticmethod
     def _system_pool(args: AksClusterArgs) -> cs.ManagedClusterAgentPoolProfileArgs:

@@ -44,7 +44,8 @@ SERVICE_ACCOUNT = "mlflow"
 SECRET_PROVIDER_CLASS = "mlflow-postgres"
 # The image sets no user; any non-root uid works because the server writes only to /tmp.
 RUN_AS_USER = 1000
-TMP_SIZE_LIMIT = "2Gi"
+# With --serve-artifacts MLflow buffers each uploaded or downloaded artifact whole in its temp
+# dir before it reaches Blob storage, so /tmp must hold the largest model plus concurrency.
 MIN_REPLICAS_FOR_PDB = 2
 # The first start migrates an empty database; allow five minutes before liveness applies.
 STARTUP_PERIOD_SECONDS = 5
@@ -99,6 +100,8 @@ class MlflowArgs:
     """Memory request."""
     memory_limit: str = "1Gi"
     """Memory limit."""
+    scratch_size_gi: int = 32
+    """Size limit of the ``/tmp`` emptyDir that buffers proxied artifacts."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the Azure resources (the identity)."""
 
@@ -271,7 +274,7 @@ class Mlflow(pulumi.ComponentResource):
             else None,
             containers=[container],
             volumes=[
-                kube.scratch_volume("tmp", TMP_SIZE_LIMIT),
+                kube.scratch_volume("tmp", f"{args.scratch_size_gi}Gi"),
                 kube.secrets_volume(SECRET_PROVIDER_CLASS),
             ],
         )

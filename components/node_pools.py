@@ -16,6 +16,9 @@ import pulumi
 from pulumi_azure_native import containerservice as cs
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+GPU_DRIVER_LABEL = "gpu-driver"
+"""``install`` (AKS installed the driver: the platform runs the device plugin) or ``none``."""
+GPU_MIG_LABEL = "gpu-mig-profile"
 SPOT_MAX_PRICE_ON_DEMAND = -1.0
 
 
@@ -79,9 +82,13 @@ class NodePool(pulumi.ComponentResource):
         taints: list[str] = []
         if args.gpu_enabled:
             taints.append(GPU_TAINT)
-            labels |= {"accelerator": "nvidia", "gpu-model": args.gpu_model or "unknown"}
+            labels |= {
+                "accelerator": "nvidia",
+                "gpu-model": args.gpu_model or "unknown",
+                GPU_DRIVER_LABEL: args.gpu_driver.lower(),
+            }
             if args.mig_profile:
-                labels["gpu-mig-profile"] = args.mig_profile
+                labels[GPU_MIG_LABEL] = args.mig_profile
         if args.spot_enabled:
             labels["capacity"] = "spot"
         pool = cs.AgentPool(

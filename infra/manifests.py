@@ -33,6 +33,7 @@ KIND_ORDER: tuple[str, ...] = (
     "SecretProviderClass",
     "PersistentVolumeClaim",
     "Service",
+    "DaemonSet",
     "Deployment",
     "StatefulSet",
     "Job",

@@ -196,6 +196,7 @@ def _workload(i: Mapping[str, Any]) -> list[str]:
 SUMMARIZERS: dict[str, Summarizer] = {
     "kubernetes:apps/v1:Deployment": _workload,
     "kubernetes:apps/v1:StatefulSet": _workload,
+    "kubernetes:apps/v1:DaemonSet": _workload,
     "kubernetes:batch/v1:Job": _workload,
     "kubernetes:policy/v1:PodDisruptionBudget": lambda i: [
         f"minAvailable {(i.get('spec') or {}).get('minAvailable')}"

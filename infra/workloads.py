@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.gpu_device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.kubernetes import Placement, cluster_provider
 from components.mlflow import Mlflow, MlflowArgs
 from components.naming import Kind, Namer
@@ -66,6 +67,7 @@ class Workloads:
     provider: k8s.Provider
     mlflow: Mlflow
     vector_store: VectorStore
+    device_plugin: NvidiaDevicePlugin | None
 
 
 def vector_namespace(cfg: PlatformConfig) -> str:
@@ -117,12 +119,35 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
             cpu_limit=cfg.mlflow.cpu_limit,
             memory_request=cfg.mlflow.memory_request,
             memory_limit=cfg.mlflow.memory_limit,
+            scratch_size_gi=cfg.mlflow.scratch_size_gi,
             tags=tags,
         ),
         opts=on_cluster,
     )
     vector_store = VectorStore("vector-store", _vector_store_args(cfg, inputs), opts=on_cluster)
-    return Workloads(provider=provider, mlflow=mlflow, vector_store=vector_store)
+    return Workloads(
+        provider=provider,
+        mlflow=mlflow,
+        vector_store=vector_store,
+        device_plugin=build_device_plugin(cfg, on_cluster),
+    )
+
+
+def build_device_plugin(
+    cfg: PlatformConfig, opts: pulumi.ResourceOptions
+) -> NvidiaDevicePlugin | None:
+    """The NVIDIA device plugin for GPU pools whose driver AKS installs (none otherwise)."""
+    aks_driver = [p for p in cfg.gpu_pools if p.gpu_driver == "Install"]
+    if not aks_driver:
+        return None
+    return NvidiaDevicePlugin(
+        "gpu-device-plugin",
+        NvidiaDevicePluginArgs(
+            whole_gpu_pools=any(p.mig_profile is None for p in aks_driver),
+            mig_pools=any(p.mig_profile is not None for p in aks_driver),
+        ),
+        opts=opts,
+    )
 
 
 def _vector_store_args(cfg: PlatformConfig, inputs: WorkloadInputs) -> VectorStoreArgs:

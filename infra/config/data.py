@@ -208,6 +208,9 @@ class MlflowConfig(ConfigModel):
     cpu_limit: str = "1"
     memory_request: str = "512Mi"
     memory_limit: str = "1Gi"
+    scratch_size_gi: int = Field(default=32, ge=1, le=1024)
+    """Size limit of MLflow's ``/tmp``: proxied artifact uploads/downloads are buffered there
+    whole, so it must hold the largest model (times concurrent transfers)."""
     ingress_enabled: bool = False
     """Not supported yet: reach MLflow in the cluster or through `kubectl port-forward`."""
 

@@ -127,3 +127,13 @@ def test_aks_control_plane_identity_gets_network_contributor_before_cluster(run_
     assert grant.inputs["roleDefinitionId"].endswith(BUILT_IN_ROLES["Network Contributor"])
     assert grant.inputs["principalType"] == "ServicePrincipal"
     assert grant.urn in run.named("aks-cluster").dependencies
+
+
+def test_aks_minor_upgrade_channel_ignores_the_configured_version(run_components) -> None:
+    def ignored(channel: str) -> list[str]:
+        run = run_components(lambda: AksCluster("aks", _args(upgrade_channel=channel)))
+        return run.named("aks-cluster").ignore_changes
+
+    assert "kubernetesVersion" in ignored("stable")
+    assert "kubernetesVersion" not in ignored("patch")
+    assert "agentPoolProfiles[0].count" in ignored("patch")

@@ -256,6 +256,9 @@ def test_mlflow_pod_runs_restricted_with_writable_tmp_only_when_deployed(
     writable = [m["mountPath"] for m in server["volumeMounts"] if not m.get("readOnly")]
     assert writable == ["/tmp"]
     assert env_of(server)["HOME"] == "/tmp"
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    # Proxied artifacts are buffered whole in /tmp: sized from config (default 32 GiB).
+    assert tmp["emptyDir"]["sizeLimit"] == "32Gi"
 
 
 def test_mlflow_probes_use_health_endpoint_when_deployed(

@@ -29,6 +29,7 @@ def test_node_pool_gpu_is_tainted_labelled_and_scales_from_zero(run_components) 
     assert p["nodeTaints"] == [GPU_TAINT]
     assert p["nodeLabels"]["accelerator"] == "nvidia"
     assert p["nodeLabels"]["gpu-model"] == "a100-80gb"
+    assert p["nodeLabels"]["gpu-driver"] == "install"
     assert p["mode"] == "User"
     assert p["enableAutoScaling"] is True
     assert (p["minCount"], p["maxCount"], p["count"]) == (0, 2, 0)
@@ -62,3 +63,4 @@ def test_node_pool_cpu_has_no_taint_and_regular_priority(run_components) -> None
 def test_node_pool_gpu_operator_mode_skips_driver_install(run_components) -> None:
     p = _pool(run_components, gpu_enabled=True, gpu_driver="None")
     assert p["gpuProfile"] == {"driver": "None"}
+    assert p["nodeLabels"]["gpu-driver"] == "none"

@@ -153,3 +153,54 @@ def test_stack_kubernetes_resources_use_the_cluster_provider(stack_runs, stack: 
     assert k8s
     for r in k8s:
         assert r.provider.startswith(providers[0].urn), r.name
+
+
+def _selects(expressions: list[dict[str, Any]], labels: dict[str, str]) -> bool:
+    for e in expressions:
+        present = e["key"] in labels
+        if e["operator"] == "In" and not (present and labels[e["key"]] in e["values"]):
+            return False
+        if e["operator"] == "Exists" and not present:
+            return False
+        if e["operator"] == "DoesNotExist" and present:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_every_aks_driver_gpu_pool_gets_exactly_one_device_plugin(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    run = stack_runs[stack]
+    docs = _manifests(run, tmp_path)
+    daemonsets = [d for d in docs if d["kind"] == "DaemonSet"]
+    gpu_pools = [
+        p.inputs
+        for p in run.of_type("azure-native:containerservice:AgentPool")
+        if p.inputs["nodeLabels"].get("accelerator") == "nvidia"
+    ]
+    assert gpu_pools
+    for pool in gpu_pools:
+        labels = pool["nodeLabels"]
+        selecting = [
+            d["metadata"]["name"]
+            for d in daemonsets
+            if _selects(
+                d["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+                    "requiredDuringSchedulingIgnoredDuringExecution"
+                ]["nodeSelectorTerms"][0]["matchExpressions"],
+                labels,
+            )
+        ]
+        expected = 1 if pool["gpuProfile"]["driver"] == "Install" else 0
+        assert len(selecting) == expected, (pool["agentPoolName"], selecting)
+    cpu_labels = next(
+        p.inputs["nodeLabels"]
+        for p in run.of_type("azure-native:containerservice:AgentPool")
+        if "accelerator" not in p.inputs["nodeLabels"]
+    )
+    for d in daemonsets:
+        terms = d["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]["nodeSelectorTerms"][0]["matchExpressions"]
+        assert not _selects(terms, cpu_labels), d["metadata"]["name"]

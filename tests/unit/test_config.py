@@ -35,6 +35,7 @@ _DELETE = object()
 # (stack, {path: value}, expected message fragment) -- the fragment names key, value and rule.
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("dev", {"mlflow.ingressEnabled": True}, "mlflow.ingressEnabled (true) is not supported yet"),
+    ("dev", {"mlflow.scratchSizeGi": 0}, "mlflow.scratchSizeGi (0) Input should be greater"),
     (
         "dev",
         {"postgres.passwordAuthEnabled": False},

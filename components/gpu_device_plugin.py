@@ -1,0 +1,170 @@
+"""NvidiaDevicePlugin: makes the GPU pools' GPUs schedulable (`nvidia.com/gpu`).
+
+AKS's ``gpuProfile.driver: Install`` puts the NVIDIA driver on the nodes but does not run the
+device plugin, so without it no node advertises ``nvidia.com/gpu`` and GPU pods stay Pending
+(https://learn.microsoft.com/azure/aks/use-nvidia-gpu). Pools with ``gpuDriver: None`` are
+left to the NVIDIA GPU Operator, which brings its own plugin.
+
+Creates a ``gpu-resources`` namespace (Pod Security "privileged": the plugin registers a socket
+under the kubelet's host path) and one DaemonSet per MIG mode:
+- whole GPUs: nodes labelled ``accelerator=nvidia``, ``gpu-driver=install`` without a MIG
+  profile, ``MIG_STRATEGY=none``;
+- MIG pools: the same nodes with ``gpu-mig-profile``, ``MIG_STRATEGY=single`` (each node has
+  one profile, exposed as ``nvidia.com/gpu``; https://learn.microsoft.com/azure/aks/gpu-multi-instance).
+Both tolerate the GPU taint and AKS's spot taint, and run at ``system-node-critical`` priority.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import kubernetes as kube
+from components.node_pools import GPU_DRIVER_LABEL, GPU_MIG_LABEL
+
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
+NAMESPACE = "gpu-resources"
+DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NvidiaDevicePluginArgs:
+    """Inputs of :class:`NvidiaDevicePlugin`."""
+
+    image: str = DEVICE_PLUGIN_IMAGE
+    """Pinned device plugin image."""
+    namespace: str = NAMESPACE
+    """Namespace of the DaemonSets."""
+    whole_gpu_pools: bool = True
+    """Some pool exposes whole GPUs (no MIG profile)."""
+    mig_pools: bool = False
+    """Some pool is MIG-partitioned."""
+
+
+class NvidiaDevicePlugin(pulumi.ComponentResource):
+    """NVIDIA device plugin DaemonSets for the AKS-driver GPU pools."""
+
+    namespace: pulumi.Output[str]
+    """Namespace of the DaemonSets."""
+
+    def __init__(
+        self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-mlops:workloads:NvidiaDevicePlugin", name, None, opts)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                labels={
+                    **kube.part_of_labels(),
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        if args.whole_gpu_pools:
+            self._daemonset(f"{name}-whole", args, mig=False, opts=in_namespace)
+        if args.mig_pools:
+            self._daemonset(f"{name}-mig", args, mig=True, opts=in_namespace)
+        self.namespace = namespace.metadata.apply(lambda m: m.name or args.namespace)
+        self.register_outputs({"namespace": self.namespace})
+
+    @staticmethod
+    def _daemonset(
+        name: str, args: NvidiaDevicePluginArgs, *, mig: bool, opts: pulumi.ResourceOptions
+    ) -> k8s.apps.v1.DaemonSet:
+        app = "nvidia-device-plugin-mig" if mig else "nvidia-device-plugin"
+        labels = kube.app_labels(app, "device-plugin")
+        terms = [
+            k8s.core.v1.NodeSelectorRequirementArgs(
+                key="accelerator", operator="In", values=["nvidia"]
+            ),
+            k8s.core.v1.NodeSelectorRequirementArgs(
+                key=GPU_DRIVER_LABEL, operator="In", values=["install"]
+            ),
+            k8s.core.v1.NodeSelectorRequirementArgs(
+                key=GPU_MIG_LABEL, operator="Exists" if mig else "DoesNotExist"
+            ),
+        ]
+        return k8s.apps.v1.DaemonSet(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=app, namespace=args.namespace, labels={**kube.part_of_labels(), **labels}
+            ),
+            spec=k8s.apps.v1.DaemonSetSpecArgs(
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                update_strategy=k8s.apps.v1.DaemonSetUpdateStrategyArgs(type="RollingUpdate"),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        priority_class_name="system-node-critical",
+                        automount_service_account_token=False,
+                        affinity=k8s.core.v1.AffinityArgs(
+                            node_affinity=k8s.core.v1.NodeAffinityArgs(
+                                required_during_scheduling_ignored_during_execution=(
+                                    k8s.core.v1.NodeSelectorArgs(
+                                        node_selector_terms=[
+                                            k8s.core.v1.NodeSelectorTermArgs(
+                                                match_expressions=terms
+                                            )
+                                        ]
+                                    )
+                                )
+                            )
+                        ),
+                        tolerations=[
+                            k8s.core.v1.TolerationArgs(
+                                key=GPU_TAINT_KEY, operator="Exists", effect="NoSchedule"
+                            ),
+                            k8s.core.v1.TolerationArgs(
+                                key=kube.SPOT_TAINT_KEY, operator="Exists", effect="NoSchedule"
+                            ),
+                        ],
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="nvidia-device-plugin",
+                                image=args.image,
+                                env=kube.env_vars(
+                                    {
+                                        "MIG_STRATEGY": "single" if mig else "none",
+                                        # A node whose driver is still installing must not
+                                        # crash-loop the plugin.
+                                        "FAIL_ON_INIT_ERROR": "false",
+                                    }
+                                ),
+                                # Registers a socket with the kubelet; needs no privilege
+                                # beyond the host path.
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                                ),
+                                resources=kube.resources(
+                                    cpu_request="50m",
+                                    memory_request="64Mi",
+                                    cpu_limit="200m",
+                                    memory_limit="256Mi",
+                                ),
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(
+                                        name="device-plugins", mount_path=DEVICE_PLUGIN_DIR
+                                    )
+                                ],
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="device-plugins",
+                                host_path=k8s.core.v1.HostPathVolumeSourceArgs(
+                                    path=DEVICE_PLUGIN_DIR, type="Directory"
+                                ),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=opts,
+        )
