@@ -8,7 +8,9 @@ Creates:
   local accounts off, OIDC issuer + workload identity, Azure CNI overlay with the Cilium
   dataplane and network policy, upgrade channels, managed Prometheus metrics, KEDA, Azure
   Policy, Key Vault secrets provider with rotation, image cleaner; private API server or
-  authorized IP ranges.
+  authorized IP ranges;
+- for a private cluster, links from its AKS-managed private DNS zone to the VNets that must
+  resolve the API server (the CI runners' VNet).
 
 User node pools are separate :class:`components.node_pools.NodePool` resources so a pool
 change never touches the cluster resource.
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import containerservice as cs
-from pulumi_azure_native import managedidentity
+from pulumi_azure_native import managedidentity, privatedns
 
 from components.shared import RoleAssignmentSpec, create_role_assignments
 
@@ -95,6 +97,9 @@ class AksClusterArgs:
     """How often the image cleaner removes unused vulnerable images."""
     azure_policy_enabled: bool = True
     """Azure Policy add-on (Gatekeeper)."""
+    private_dns_link_vnet_resource_ids: Mapping[str, str] = field(default_factory=dict)
+    """Private cluster: VNets (by key) to link to the cluster's AKS-managed private DNS zone,
+    so machines there (CI runners in a peered VNet) resolve the API server."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -187,6 +192,8 @@ class AksCluster(pulumi.ComponentResource):
                 ignore_changes=self._ignored(args),
             ),
         )
+        if args.private_cluster_enabled:
+            self._link_private_zone(name, args, cluster)
         self.name = cluster.name
         self.resource_id = cluster.id
         self.principal_id = identity.principal_id
@@ -204,6 +211,24 @@ class AksCluster(pulumi.ComponentResource):
                 "kubelet_object_id": self.kubelet_object_id,
             }
         )
+
+    def _link_private_zone(
+        self, name: str, args: AksClusterArgs, cluster: cs.ManagedCluster
+    ) -> None:
+        # With private_dns_zone "system" AKS creates the zone in the node resource group; its
+        # name is the private FQDN without the first label.
+        zone_name = cluster.private_fqdn.apply(lambda fqdn: fqdn.split(".", 1)[1])
+        for key, vnet_id in sorted(args.private_dns_link_vnet_resource_ids.items()):
+            privatedns.VirtualNetworkLink(
+                f"{name}-api-dns-{key}",
+                resource_group_name=args.node_resource_group,
+                private_zone_name=zone_name,
+                virtual_network_link_name=f"link-{key}",
+                location="global",
+                registration_enabled=False,
+                virtual_network=privatedns.SubResourceArgs(id=vnet_id),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
+            )
 
     @staticmethod
     def _ignored(args: AksClusterArgs) -> list[str]:

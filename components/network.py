@@ -5,7 +5,10 @@ Creates:
 - one NSG per subnet that allows NSGs (delegated API-server subnets get none);
 - a VNet with its subnets declared inline, so Azure never races parallel subnet writes and
   an update of the VNet never drops a subnet;
-- each requested private DNS zone, linked to the VNet.
+- each requested private DNS zone, linked to the VNet;
+- a peering in both directions with each listed VNet (e.g. the VNet of the CI runners that
+  must reach a private API server). The remote side needs Network Contributor on that VNet
+  for the deployer, and its address space must not overlap this VNet's.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class NetworkArgs:
     """Subnets by stable role key (``nodes``, ``privateEndpoints``, ...)."""
     private_dns_zones: tuple[str, ...] = ()
     """Private DNS zones to create and link, e.g. ``privatelink.azurecr.io``."""
+    peerings: Mapping[str, str] = field(default_factory=dict)
+    """VNets to peer with (both directions), by stable key -> VNet resource id."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -102,6 +107,7 @@ class Network(pulumi.ComponentResource):
             for key, spec in args.subnets.items()
         }
         self.private_dns_zone_ids = self._create_dns_zones(name, args, group.name, vnet, tags)
+        self._create_peerings(name, args, group.name, vnet)
         self.register_outputs(
             {
                 "resource_group_name": self.resource_group_name,
@@ -152,6 +158,38 @@ class Network(pulumi.ComponentResource):
             default_outbound_access=False,
         )
 
+    def _create_peerings(
+        self,
+        name: str,
+        args: NetworkArgs,
+        resource_group_name: pulumi.Output[str],
+        vnet: network.VirtualNetwork,
+    ) -> None:
+        for key, remote_id in sorted(args.peerings.items()):
+            remote_group, remote_vnet = _vnet_parts(remote_id)
+            network.VirtualNetworkPeering(
+                f"{name}-peering-{key}",
+                resource_group_name=resource_group_name,
+                virtual_network_name=vnet.name,
+                virtual_network_peering_name=f"peer-to-{remote_vnet}"[:80],
+                remote_virtual_network=network.SubResourceArgs(id=remote_id),
+                allow_virtual_network_access=True,
+                allow_forwarded_traffic=False,
+                use_remote_gateways=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            network.VirtualNetworkPeering(
+                f"{name}-peering-{key}-back",
+                resource_group_name=remote_group,
+                virtual_network_name=remote_vnet,
+                virtual_network_peering_name=f"peer-to-{args.vnet_name}"[:80],
+                remote_virtual_network=network.SubResourceArgs(id=vnet.id),
+                allow_virtual_network_access=True,
+                allow_forwarded_traffic=False,
+                use_remote_gateways=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
     def _create_dns_zones(
         self,
         name: str,
@@ -186,3 +224,10 @@ class Network(pulumi.ComponentResource):
             # its name through the zone, so the zone must be linked when the server is made.
             ids[zone_name] = pulumi.Output.all(zone.id, link.id).apply(lambda ids_: ids_[0])
         return ids
+
+
+def _vnet_parts(resource_id: str) -> tuple[str, str]:
+    """(resource group, VNet name) of a VNet resource id."""
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1], parts[-1]

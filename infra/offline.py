@@ -167,6 +167,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if typ == "azure-native:containerservice:ManagedCluster":
             return {
                 "fqdn": f"{inputs.get('dnsPrefix', name)}.hcp.{inputs.get('location')}.azmk8s.io",
+                "privateFQDN": f"{inputs.get('dnsPrefix', name)}-{_stable_uuid(rid)[:8]}."
+                f"{_stable_uuid(rid, 'zone')}.privatelink.{inputs.get('location')}.azmk8s.io",
                 "oidcIssuerProfile": {
                     "enabled": True,
                     "issuerURL": f"https://{inputs.get('location')}.oic.prod-aks.azure.com/"

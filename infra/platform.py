@@ -96,6 +96,7 @@ def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Ne
             address_space=str(net.vnet_cidr),
             subnets=subnets,
             private_dns_zones=private_dns_zones(cfg, namer),
+            peerings=dict(net.peerings),
             tags=tags,
         ),
     )
@@ -149,6 +150,7 @@ def build_cluster(
             node_os_upgrade_channel=c.node_os_upgrade_channel,
             image_cleaner_interval_hours=c.image_cleaner_interval_hours,
             azure_policy_enabled=c.azure_policy_enabled,
+            private_dns_link_vnet_resource_ids=dict(cfg.network.peerings),
             tags=tags,
         ),
     )

@@ -230,6 +230,9 @@ SUMMARIZERS: dict[str, Summarizer] = {
         )
     ],
     "azure-native:managedidentity:FederatedIdentityCredential": lambda i: [str(i.get("subject"))],
+    "azure-native:network:VirtualNetworkPeering": lambda i: [
+        "peered to " + str((i.get("remoteVirtualNetwork") or {}).get("id", "")).rsplit("/", 1)[-1]
+    ],
 }
 
 

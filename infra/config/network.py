@@ -8,10 +8,11 @@ service IP is inside the service CIDR and is not its first address (reserved for
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
@@ -21,6 +22,11 @@ from infra.config.errors import rule_error
 API_SERVER_SUBNET_MAX_PREFIX = 28
 # A private endpoint subnet smaller than /28 leaves 11 usable addresses at most.
 PRIVATE_ENDPOINT_SUBNET_MAX_PREFIX = 28
+_VNET_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[A-Za-z0-9._()-]{1,90}"
+    r"/providers/Microsoft\.Network/virtualNetworks/[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$"
+)
+_PEERING_KEY = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
 def _private(key: str, net: IPv4Network) -> None:
@@ -60,6 +66,24 @@ class NetworkConfig(ConfigModel):
     """Azure CNI overlay pod range; never routed in the VNet but must not overlap it."""
     service_cidr: IPv4Network = IPv4Network("172.16.0.0/16")
     dns_service_ip: IPv4Address = IPv4Address("172.16.0.10")
+    peerings: dict[str, str] = Field(default_factory=dict)
+    """VNets to peer with, by key -> VNet resource id: typically the CI runners' VNet, which
+    must reach a private API server (the cluster's private DNS zone is linked to it too)."""
+
+    @field_validator("peerings")
+    @classmethod
+    def _peerings(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, vnet_id in value.items():
+            if not _PEERING_KEY.match(key):
+                raise rule_error(key, key, "must be 1-31 lowercase letters, digits or '-'")
+            if not _VNET_ID.match(vnet_id):
+                raise rule_error(
+                    key,
+                    vnet_id,
+                    "must be a VNet resource id (/subscriptions/<id>/resourceGroups/<rg>/"
+                    "providers/Microsoft.Network/virtualNetworks/<name>)",
+                )
+        return value
 
     @model_validator(mode="after")
     def _check_address_plan(self) -> Self:

@@ -137,3 +137,40 @@ def test_aks_minor_upgrade_channel_ignores_the_configured_version(run_components
     assert "kubernetesVersion" in ignored("stable")
     assert "kubernetesVersion" not in ignored("patch")
     assert "agentPoolProfiles[0].count" in ignored("patch")
+
+
+RUNNERS_VNET = (
+    "/subscriptions/00000000-0000-4000-8000-000000000009/resourceGroups/rg-runners/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-runners"
+)
+
+
+def test_aks_private_zone_is_linked_to_runner_vnets(run_components) -> None:
+    run = run_components(
+        lambda: AksCluster(
+            "aks", _args(private_dns_link_vnet_resource_ids={"runners": RUNNERS_VNET})
+        )
+    )
+    link = run.named("aks-api-dns-runners")
+    fqdn = run.named("aks-cluster").outputs["privateFQDN"]
+    assert link.inputs["privateZoneName"] == fqdn.split(".", 1)[1]
+    assert link.inputs["privateZoneName"].endswith(".privatelink.westeurope.azmk8s.io")
+    assert link.inputs["resourceGroupName"] == "rg-unit-nodes"
+    assert link.inputs["virtualNetwork"]["id"] == RUNNERS_VNET
+    assert link.inputs["registrationEnabled"] is False
+    assert run.named("aks-cluster").urn in link.dependencies
+
+
+def test_aks_public_cluster_links_no_private_zone(run_components) -> None:
+    run = run_components(
+        lambda: AksCluster(
+            "aks",
+            _args(
+                private_cluster_enabled=False,
+                authorized_ip_ranges=["203.0.113.0/24"],
+                api_server_subnet_resource_id=None,
+                private_dns_link_vnet_resource_ids={"runners": RUNNERS_VNET},
+            ),
+        )
+    )
+    assert run.of_type("azure-native:privatedns:VirtualNetworkLink") == []

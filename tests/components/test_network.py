@@ -56,3 +56,29 @@ def test_network_creates_no_dns_zone_when_none_requested(run_components) -> None
     run = run_components(lambda: Network("net", _args(private_dns_zones=())))
     assert run.of_type("azure-native:privatedns:PrivateZone") == []
     assert run.named("net-rg").inputs["resourceGroupName"] == RG
+
+
+RUNNERS = (
+    "/subscriptions/00000000-0000-4000-8000-000000000009/resourceGroups/rg-runners/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-runners"
+)
+
+
+def test_network_peers_both_directions_with_listed_vnets(run_components) -> None:
+    run = run_components(lambda: Network("net", _args(peerings={"runners": RUNNERS})))
+    out = run.named("net-peering-runners").inputs
+    back = run.named("net-peering-runners-back").inputs
+    vnet = run.named("net-vnet")
+    assert (out["resourceGroupName"], out["virtualNetworkName"]) == (RG, "vnet-unit")
+    assert out["remoteVirtualNetwork"]["id"] == RUNNERS
+    assert (back["resourceGroupName"], back["virtualNetworkName"]) == ("rg-runners", "vnet-runners")
+    assert back["remoteVirtualNetwork"]["id"] == vnet.id
+    for peering in (out, back):
+        assert peering["allowVirtualNetworkAccess"] is True
+        assert peering["allowForwardedTraffic"] is False
+        assert peering["useRemoteGateways"] is False
+
+
+def test_network_creates_no_peering_by_default(run_components) -> None:
+    run = run_components(lambda: Network("net", _args()))
+    assert run.of_type("azure-native:network:VirtualNetworkPeering") == []

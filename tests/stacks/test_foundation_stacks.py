@@ -134,3 +134,33 @@ def test_stack_invalid_config_registers_no_resource() -> None:
     with pytest.raises(ConfigError, match=r"gpuPools\[0\]\.minCount \(5\)"):
         run_program("dev", encode(values), monitor=monitor)
     assert monitor.records == []
+
+
+@pytest.mark.parametrize("stack", ["test", "prod"])
+def test_stack_private_api_server_is_reachable_from_the_peered_runner_vnet(
+    stack_runs, stack: str
+) -> None:
+    run = stack_runs[stack]
+    runners = stack_values(stack)["aks-mlops:network"]["peerings"]["runners"]
+    (vnet,) = run.of_type("azure-native:network:VirtualNetwork")
+    peerings = {
+        (p.inputs["virtualNetworkName"], p.inputs["remoteVirtualNetwork"]["id"])
+        for p in run.of_type("azure-native:network:VirtualNetworkPeering")
+    }
+    assert peerings == {
+        (vnet.inputs["virtualNetworkName"], runners),
+        (runners.rsplit("/", 1)[-1], vnet.id),
+    }
+    cluster = _cluster(run)
+    zone = cluster.outputs["privateFQDN"].split(".", 1)[1]
+    links = [
+        link.inputs
+        for link in run.of_type("azure-native:privatedns:VirtualNetworkLink")
+        if link.inputs["privateZoneName"] == zone
+    ]
+    assert [link["virtualNetwork"]["id"] for link in links] == [runners]
+    assert links[0]["resourceGroupName"] == cluster.inputs["nodeResourceGroup"]
+
+
+def test_stack_dev_public_api_needs_no_peering(stack_runs) -> None:
+    assert stack_runs["dev"].of_type("azure-native:network:VirtualNetworkPeering") == []

@@ -38,6 +38,16 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("dev", {"mlflow.scratchSizeGi": 0}, "mlflow.scratchSizeGi (0) Input should be greater"),
     (
         "dev",
+        {"network.peerings": {"runners": "vnet-runners"}},
+        'network.peerings.runners ("vnet-runners") must be a VNet resource id',
+    ),
+    (
+        "dev",
+        {"network.peerings": {"Runners": "/x"}},
+        'network.peerings.Runners ("Runners") must be 1-31 lowercase letters',
+    ),
+    (
+        "dev",
         {"postgres.passwordAuthEnabled": False},
         "postgres.passwordAuthEnabled (false) must be true: MLflow signs in",
     ),
