@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network, privatedns, resources
 
+from components.shared import PrivateEndpointSpec
+
 PRIVATE_ENDPOINT_POLICIES_ENABLED = "Enabled"
 
 
@@ -156,6 +158,14 @@ class Network(pulumi.ComponentResource):
             private_endpoint_network_policies=PRIVATE_ENDPOINT_POLICIES_ENABLED,
             # No implicit outbound internet for new VMs; egress goes through AKS's load balancer.
             default_outbound_access=False,
+        )
+
+    def private_endpoint(self, zone_name: str, group_id: str) -> PrivateEndpointSpec:
+        """A private endpoint in the ``privateEndpoints`` subnet, registered in ``zone_name``."""
+        return PrivateEndpointSpec(
+            subnet_resource_id=self.subnet_ids["privateEndpoints"],
+            private_dns_zone_resource_id=self.private_dns_zone_ids[zone_name],
+            group_id=group_id,
         )
 
     def _create_peerings(

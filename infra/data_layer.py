@@ -19,7 +19,6 @@ from components.postgres import (
     PostgresServerArgs,
     generate_admin_password,
 )
-from components.shared import PrivateEndpointSpec
 from infra.config import PlatformConfig
 
 BLOB_PRIVATE_DNS_ZONE = "privatelink.blob.core.windows.net"
@@ -55,11 +54,7 @@ def build_data_lake(
     account_name = namer.name(Kind.STORAGE_ACCOUNT)
     endpoints = (
         {
-            namer.name(Kind.PRIVATE_ENDPOINT, f"st{group}"): PrivateEndpointSpec(
-                subnet_resource_id=network.subnet_ids["privateEndpoints"],
-                private_dns_zone_resource_id=network.private_dns_zone_ids[zone],
-                group_id=group,
-            )
+            namer.name(Kind.PRIVATE_ENDPOINT, f"st{group}"): network.private_endpoint(zone, group)
             for group, zone in (("blob", BLOB_PRIVATE_DNS_ZONE), ("dfs", DFS_PRIVATE_DNS_ZONE))
         }
         if lake.private_endpoint_enabled
@@ -98,11 +93,7 @@ def build_key_vault(
     """
     kv = cfg.key_vault
     endpoint = (
-        PrivateEndpointSpec(
-            subnet_resource_id=network.subnet_ids["privateEndpoints"],
-            private_dns_zone_resource_id=network.private_dns_zone_ids[VAULT_PRIVATE_DNS_ZONE],
-            group_id="vault",
-        )
+        network.private_endpoint(VAULT_PRIVATE_DNS_ZONE, "vault")
         if kv.private_endpoint_enabled
         else None
     )

@@ -20,7 +20,7 @@ from components.network import Network, NetworkArgs, SubnetSpec
 from components.node_pools import NodePool, NodePoolArgs
 from components.postgres import PostgresServer
 from components.registry import ContainerRegistry, ContainerRegistryArgs
-from components.shared import PrivateEndpointSpec, RoleAssignmentSpec
+from components.shared import RoleAssignmentSpec
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
 from infra.data_layer import (
@@ -218,11 +218,7 @@ def build_registry(
     """The registry with AcrPull for the kubelet identity."""
     reg = cfg.registry
     endpoint = (
-        PrivateEndpointSpec(
-            subnet_resource_id=network.subnet_ids["privateEndpoints"],
-            private_dns_zone_resource_id=network.private_dns_zone_ids[ACR_PRIVATE_DNS_ZONE],
-            group_id="registry",
-        )
+        network.private_endpoint(ACR_PRIVATE_DNS_ZONE, "registry")
         if reg.private_endpoint_enabled
         else None
     )
