@@ -37,11 +37,11 @@ $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integra
 	@touch $@
 
 plan: $(PLAN_STAMP)
-	$(PY) -m infra.cli plan --stack $(STACK)
+	$(PY) -m offline.cli plan --stack $(STACK)
 
 plan-all: $(PLAN_STAMP)
-	@for s in $$($(PY) -c "from infra.offline import list_stacks; print(*list_stacks())"); do \
-		$(PY) -m infra.cli plan --stack $$s || exit 1; done
+	@for s in $$($(PY) -c "from offline.runner import list_stacks; print(*list_stacks())"); do \
+		$(PY) -m offline.cli plan --stack $$s || exit 1; done
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

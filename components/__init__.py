@@ -1,1 +1,6 @@
-"""One ComponentResource per platform concern, plus naming and the shared interfaces."""
+"""The platform's components: one package per capability, plus a small shared kit.
+
+- ``kit``: naming, shared Azure interfaces, Kubernetes helpers
+- ``network``, ``cluster`` (AKS, node pools, GPU), ``registry``, ``identity``
+- ``data`` (data lake, PostgreSQL), ``secrets`` (Key Vault), ``vectordb``, ``mlflow``
+"""

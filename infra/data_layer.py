@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import pulumi
 
-from components.data_lake import DataLake, DataLakeArgs
-from components.key_vault import KeyVault, KeyVaultArgs
-from components.naming import Kind, Namer
-from components.network import Network
-from components.postgres import (
+from components.data.data_lake import DataLake, DataLakeArgs
+from components.data.postgres import (
     PASSWORD_SECRET_NAME,
     EntraAdminSpec,
     PostgresServer,
     PostgresServerArgs,
     generate_admin_password,
 )
+from components.kit.naming import Kind, Namer
+from components.network.vnet import Network
+from components.secrets.key_vault import KeyVault, KeyVaultArgs
 from infra.config import PlatformConfig
 
 BLOB_PRIVATE_DNS_ZONE = "privatelink.blob.core.windows.net"

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.aks import AksCluster, AksClusterArgs, SystemPoolSpec
-from components.data_lake import DataLake
-from components.gpu_sizes import gpu_model
-from components.key_vault import KeyVault
-from components.naming import Kind, Namer
-from components.network import Network, NetworkArgs, SubnetSpec
-from components.node_pools import NodePool, NodePoolArgs
-from components.postgres import PostgresServer
-from components.registry import ContainerRegistry, ContainerRegistryArgs
-from components.shared import RoleAssignmentSpec
+from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
+from components.cluster.gpu_sizes import gpu_model
+from components.cluster.node_pools import NodePool, NodePoolArgs
+from components.data.data_lake import DataLake
+from components.data.postgres import PostgresServer
+from components.kit.naming import Kind, Namer
+from components.kit.shared import RoleAssignmentSpec
+from components.network.vnet import Network, NetworkArgs, SubnetSpec
+from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
+from components.secrets.key_vault import KeyVault
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
 from infra.data_layer import (

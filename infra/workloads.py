@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gpu_device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
-from components.kubernetes import Placement, cluster_provider
-from components.mlflow import Mlflow, MlflowArgs
-from components.naming import Kind, Namer
-from components.vector_store import VectorStore, VectorStoreArgs
+from components.cluster.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from components.kit.kubernetes import Placement, cluster_provider
+from components.kit.naming import Kind, Namer
+from components.mlflow.tracking import Mlflow, MlflowArgs
+from components.vectordb.store import VectorStore, VectorStoreArgs
 from infra.config import PlatformConfig
 
 # Where the pgvector schema job runs (Qdrant has its own configurable namespace).

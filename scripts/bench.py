@@ -25,7 +25,7 @@ SDK_PREFIXES = ("pulumi_azure_native.", "pulumi_kubernetes.", "pulumi_random")
 
 _LIST_MODULES = """
 import sys, tempfile
-from infra.offline import run_stack
+from offline.runner import run_stack
 run_stack(sys.argv[1])
 # Lazy stubs of every SDK module sit in sys.modules; a module counts as used when one of
 # its own submodules was really loaded.
@@ -74,7 +74,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         for stack in stacks:
             results[stack] = _time(
-                [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--out", out],
+                [sys.executable, "-m", "offline.cli", "plan", "--stack", stack, "--out", out],
                 args.runs,
             )
     print(f"floor (import {len(modules)} modules): {floor:.2f}s")

@@ -6,7 +6,7 @@
 - ``stack_runs`` runs the real program for every stack file once per session.
 - ``stack_config(stack)`` is a stack file's config as the engine passes it, to mutate in tests.
 
-The mocks (``infra.offline.OfflineMocks``) return realistic Azure ids and the computed
+The mocks (``offline.runner.OfflineMocks``) return realistic Azure ids and the computed
 outputs later resources consume (OIDC issuer URL, kubelet identity, login server), so inputs
 that depend on them are real values, never unknowns.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from infra.offline import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
+from offline.runner import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
 
 STACKS = ("dev", "test", "prod")
 

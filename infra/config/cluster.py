@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
-from components.gpu_sizes import is_nvidia_gpu_size, mig_capable
+from components.cluster.gpu_sizes import is_nvidia_gpu_size, mig_capable
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
 from infra.config.network import ApiServerConfig

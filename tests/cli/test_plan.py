@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.offline import ROOT, SECRET_PLACEHOLDER, load_stack_config
+from offline.runner import ROOT, SECRET_PLACEHOLDER, load_stack_config
 
 
 def _plan(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", "plan", *args],
+        [sys.executable, "-m", "offline.cli", "plan", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
-from components.shared import BUILT_IN_ROLES
+from components.cluster.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
+from components.kit.shared import BUILT_IN_ROLES
 from tests.components.helpers import (
     ADMIN_GROUP,
     API_SUBNET_ID,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.data_lake import DEFAULT_CONTAINERS, DataLake, DataLakeArgs
-from components.shared import PrivateEndpointSpec
+from components.data.data_lake import DEFAULT_CONTAINERS, DataLake, DataLakeArgs
+from components.kit.shared import PrivateEndpointSpec
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB
 
 ACCOUNT = "stunittest"

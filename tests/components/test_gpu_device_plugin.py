@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.gpu_device_plugin import (
+from components.cluster.device_plugin import (
     DEVICE_PLUGIN_DIR,
     NvidiaDevicePlugin,
     NvidiaDevicePluginArgs,

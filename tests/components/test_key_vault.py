@@ -6,9 +6,9 @@ import json
 
 import pulumi
 
-from components.key_vault import KeyVault, KeyVaultArgs
-from components.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
-from infra.offline import MASK
+from components.kit.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
+from components.secrets.key_vault import KeyVault, KeyVaultArgs
+from offline.runner import MASK
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, TENANT
 
 VAULT = "kv-unit-test"

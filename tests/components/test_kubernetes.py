@@ -7,14 +7,14 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from components.kubernetes import (
+from components.kit.kubernetes import (
     AKS_AAD_SERVER_APP_ID,
     KubeconfigError,
     cluster_provider,
     key_vault_objects,
     kubelogin_kubeconfig,
 )
-from infra.offline import MASK, OfflineRun
+from offline.runner import MASK, OfflineRun
 
 # The shape `az aks get-credentials` / listClusterUserCredentials(format=exec) returns for an
 # Entra-enabled cluster: kubelogin in interactive device-code mode.

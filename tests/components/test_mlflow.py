@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components import mlflow_server
-from components.shared import BUILT_IN_ROLES
-from components.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
-from infra.offline import OfflineRun
+from components.identity.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
+from components.kit.shared import BUILT_IN_ROLES
+from components.mlflow import server as mlflow_server
+from offline.runner import OfflineRun
 from tests.manifests.workload_inputs import (
     ADMIN_LOGIN,
     PASSWORD_SECRET,

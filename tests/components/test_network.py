@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.network import Network, NetworkArgs, SubnetSpec
+from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from tests.components.helpers import RG
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.node_pools import GPU_TAINT, NodePool, NodePoolArgs
+from components.cluster.node_pools import GPU_TAINT, NodePool, NodePoolArgs
 from tests.components.helpers import NODES_SUBNET_ID, RG
 
 

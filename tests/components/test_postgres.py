@@ -10,7 +10,7 @@ import pulumi
 import pulumi_random as random
 import pytest
 
-from components.postgres import (
+from components.data.postgres import (
     ADMIN_PASSWORD_LENGTH,
     PASSWORD_SECRET_NAME,
     EntraAdminSpec,
@@ -18,7 +18,7 @@ from components.postgres import (
     PostgresServerArgs,
     generate_admin_password,
 )
-from infra.offline import MASK, SECRET_PLACEHOLDER
+from offline.runner import MASK, SECRET_PLACEHOLDER
 from tests.components.helpers import ADMIN_GROUP, RG, SUB, TENANT, VNET_ID
 
 SERVER = "psql-unit-test"

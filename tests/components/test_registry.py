@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.registry import ContainerRegistry, ContainerRegistryArgs
-from components.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
+from components.kit.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
+from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, ZONE_ID
 
 KUBELET = "33333333-3333-4333-8333-333333333333"

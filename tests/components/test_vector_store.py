@@ -9,13 +9,13 @@ import pulumi
 import pytest
 import yaml
 
-from components import pgvector, qdrant
-from components.kubernetes import Placement
-from components.shared import BUILT_IN_ROLES
-from components.vector_schema import index_name, nearest_sql, schema_sql
-from components.vector_store import VectorStore, VectorStoreArgs
-from components.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
-from infra.offline import MASK, SECRET_PLACEHOLDER, OfflineRun
+from components.identity.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
+from components.kit.kubernetes import Placement
+from components.kit.shared import BUILT_IN_ROLES
+from components.vectordb import pgvector, qdrant
+from components.vectordb.schema import index_name, nearest_sql, schema_sql
+from components.vectordb.store import VectorStore, VectorStoreArgs
+from offline.runner import MASK, SECRET_PLACEHOLDER, OfflineRun
 from tests.manifests.workload_inputs import (
     ADMIN_LOGIN,
     PASSWORD_SECRET,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from components.shared import BUILT_IN_ROLES, ScopedRoleAssignmentSpec
-from components.workload_identity import (
+from components.identity.workload_identity import (
     TOKEN_EXCHANGE_AUDIENCE,
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
+from components.kit.shared import BUILT_IN_ROLES, ScopedRoleAssignmentSpec
 from tests.components.helpers import RG, SUB
 
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/"

@@ -40,8 +40,8 @@ from mlflow.tracking import MlflowClient
 from psycopg import sql
 from services import free_port, log_tail
 
-from components.mlflow_server import ARTIFACTS_CONTAINER, MLFLOW_PORT
-from infra.offline import OfflineRun, run_callable
+from components.mlflow.server import ARTIFACTS_CONTAINER, MLFLOW_PORT
+from offline.runner import OfflineRun, run_callable
 from tests.manifests.workload_inputs import (
     ADMIN_LOGIN,
     container,

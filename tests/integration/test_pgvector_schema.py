@@ -22,8 +22,8 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 from services import postgres_bin_dir
 
-from components.vector_schema import index_name, nearest_sql, schema_sql
-from infra.offline import OfflineRun
+from components.vectordb.schema import index_name, nearest_sql, schema_sql
+from offline.runner import OfflineRun
 from tests.manifests.workload_inputs import (
     ADMIN_LOGIN,
     container,

@@ -20,10 +20,10 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from components.gpu_device_plugin import NAMESPACE as DEVICE_PLUGIN_NAMESPACE
+from components.cluster.device_plugin import NAMESPACE as DEVICE_PLUGIN_NAMESPACE
 from infra.config import PlatformConfig
-from infra.manifests import KIND_ORDER, manifest_filename, write_manifests
-from infra.offline import MASK, OfflineRun
+from offline.manifests import KIND_ORDER, manifest_filename, write_manifests
+from offline.runner import MASK, OfflineRun
 from tests.manifests.workload_inputs import render, stack_config
 
 Runner = Callable[[Callable[[], object]], OfflineRun]

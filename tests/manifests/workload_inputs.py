@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from components.naming import Kind, Namer
+from components.kit.naming import Kind, Namer
 from infra.config import PlatformConfig, parse_config
-from infra.offline import SUBSCRIPTION_ID, TENANT_ID, OfflineRun
 from infra.workloads import WorkloadInputs, Workloads, build_workloads
+from offline.runner import SUBSCRIPTION_ID, TENANT_ID, OfflineRun
 from tests.conftest import stack_values
 
 ADMIN_LOGIN = "mlopsadmin"

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from components.postgres import PASSWORD_SECRET_NAME
+from components.data.postgres import PASSWORD_SECRET_NAME
 from infra.config import parse_config
 from infra.data_layer import (
     BLOB_PRIVATE_DNS_ZONE,
@@ -18,7 +18,7 @@ from infra.data_layer import (
     POSTGRES_PRIVATE_DNS_SUFFIX,
     VAULT_PRIVATE_DNS_ZONE,
 )
-from infra.offline import CLIENT_OBJECT_ID, MASK, SECRET_PLACEHOLDER, OfflineRun
+from offline.runner import CLIENT_OBJECT_ID, MASK, SECRET_PLACEHOLDER, OfflineRun
 from tests.conftest import STACKS, encode, stack_values
 
 STORAGE = "azure-native:storage:StorageAccount"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.gpu_sizes import is_nvidia_gpu_size
-from components.node_pools import GPU_TAINT
-from components.shared import BUILT_IN_ROLES
+from components.cluster.gpu_sizes import is_nvidia_gpu_size
+from components.cluster.node_pools import GPU_TAINT
+from components.kit.shared import BUILT_IN_ROLES
 from infra.config import ConfigError
-from infra.offline import OfflineMocks, OfflineRun, RecordingMonitor, run_program
+from offline.runner import OfflineMocks, OfflineRun, RecordingMonitor, run_program
 from tests.conftest import STACKS, encode, stack_values
 
 AKS = "azure-native:containerservice:ManagedCluster"

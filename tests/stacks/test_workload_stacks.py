@@ -16,10 +16,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.shared import BUILT_IN_ROLES
+from components.kit.shared import BUILT_IN_ROLES
 from infra.config import parse_config
-from infra.manifests import write_manifests
-from infra.offline import OfflineRun
+from offline.manifests import write_manifests
+from offline.runner import OfflineRun
 from tests.conftest import STACKS, encode, stack_values
 
 SCHEMA = json.loads(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.naming import (
+from components.kit.naming import (
     RULES,
     Kind,
     Namer,

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from components.kubernetes import BlockDumper
-from infra.offline import OfflineRun, RecordedResource
+from components.kit.kubernetes import BlockDumper
+from offline.runner import OfflineRun, RecordedResource
 
 KUBERNETES_PREFIX = "kubernetes:"
 MANIFESTS_DIR = "manifests"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from components.shared import BUILT_IN_ROLES
-from infra.offline import MASK, RecordedResource
+from components.kit.shared import BUILT_IN_ROLES
+from offline.runner import MASK, RecordedResource
 
 _ROLE_NAMES = {guid: name for name, guid in BUILT_IN_ROLES.items()}
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import network, privatedns, resources
 
-from components.shared import PrivateEndpointSpec
+from components.kit.shared import PrivateEndpointSpec
 
 PRIVATE_ENDPOINT_POLICIES_ENABLED = "Enabled"
 

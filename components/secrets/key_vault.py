@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import keyvault
 
-from components.shared import (
+from components.kit.shared import (
     PrivateEndpointSpec,
     RoleAssignmentSpec,
     create_private_endpoint,

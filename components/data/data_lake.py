@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import storage
 
-from components.shared import (
+from components.kit.shared import (
     PrivateEndpointSpec,
     RoleAssignmentSpec,
     create_private_endpoint,

@@ -1,6 +1,6 @@
-"""Kubernetes objects of the pgvector engine (used by :mod:`components.vector_store`).
+"""Kubernetes objects of the pgvector engine (used by :mod:`components.vectordb.store`).
 
-The collection's schema (:func:`components.vector_schema.schema_sql`) lives in a ConfigMap and
+The collection's schema (:func:`components.vectordb.schema.schema_sql`) lives in a ConfigMap and
 a Job applies it to the ``vectors`` database with ``psql``, signing in with the password the
 Secrets Store CSI driver mounts from Key Vault. Both are named after a hash of the SQL and the
 image: Job templates are immutable, so a changed schema is a new Job (a new run), and an
@@ -14,8 +14,8 @@ import hashlib
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kubernetes as kube
-from components.workload_identity import USE_LABEL
+from components.identity.workload_identity import USE_LABEL
+from components.kit import kubernetes as kube
 
 # psql must be at least the server's major version (the config allows 16 and 17).
 SCHEMA_JOB_IMAGE = "docker.io/library/postgres:17.10-alpine"

@@ -5,7 +5,7 @@ Both engines get a namespace, a workload identity federated to the engine's serv
 SecretProviderClass mounting the secret as a file (never a Kubernetes Secret), and a
 NetworkPolicy.
 
-- ``pgvector``: the collection's schema (:func:`components.vector_schema.schema_sql`) and a
+- ``pgvector``: the collection's schema (:func:`components.vectordb.schema.schema_sql`) and a
   Job that applies it to the ``vectors`` database of the flexible server
   (:mod:`components.pgvector`). The namespace admits no ingress at all.
 - ``qdrant``: a generated API key (``random.RandomPassword``) stored as a Key Vault secret,
@@ -27,11 +27,11 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pulumi_azure_native import keyvault
 
-from components import kubernetes as kube
-from components import pgvector, qdrant
-from components.shared import ScopedRoleAssignmentSpec, stateful_options
-from components.vector_schema import Distance, schema_sql
-from components.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.identity.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
+from components.kit import kubernetes as kube
+from components.kit.shared import ScopedRoleAssignmentSpec, stateful_options
+from components.vectordb import pgvector, qdrant
+from components.vectordb.schema import Distance, schema_sql
 
 API_KEY_SECRET = "qdrant-api-key"
 API_KEY_LENGTH = 48

@@ -1,4 +1,4 @@
-"""Kubernetes objects of the in-cluster Qdrant engine (used by :mod:`components.vector_store`).
+"""Kubernetes objects of the in-cluster Qdrant engine (used by :mod:`components.vectordb.store`).
 
 A single-replica StatefulSet (Qdrant's distributed mode needs its own cluster settings) with a
 data volume per pod from a volumeClaimTemplate, a ClusterIP Service for clients and the
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kubernetes as kube
-from components.workload_identity import USE_LABEL
+from components.identity.workload_identity import USE_LABEL
+from components.kit import kubernetes as kube
 
 APP = "qdrant"
 HEADLESS_SERVICE = "qdrant-headless"

@@ -26,7 +26,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql as pg
 
-from components.shared import stateful_options
+from components.kit.shared import stateful_options
 
 ADMIN_PASSWORD_LENGTH = 40
 # URI-unreserved punctuation only, so the password can sit in a connection URL unescaped.

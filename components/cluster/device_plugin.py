@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kubernetes as kube
-from components.node_pools import GPU_DRIVER_LABEL, GPU_MIG_LABEL
+from components.cluster.node_pools import GPU_DRIVER_LABEL, GPU_MIG_LABEL
+from components.kit import kubernetes as kube
 
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
 NAMESPACE = "gpu-resources"

@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pulumi_azure_native import containerservice
 
-from components.workload_identity import CLIENT_ID_ANNOTATION
+from components.identity.workload_identity import CLIENT_ID_ANNOTATION
 
 # The Entra application that represents every AKS API server (the token audience), the
 # `--server-id` of AKS's own exec kubeconfigs.

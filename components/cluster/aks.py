@@ -12,7 +12,7 @@ Creates:
 - for a private cluster, links from its AKS-managed private DNS zone to the VNets that must
   resolve the API server (the CI runners' VNet).
 
-User node pools are separate :class:`components.node_pools.NodePool` resources so a pool
+User node pools are separate :class:`components.cluster.node_pools.NodePool` resources so a pool
 change never touches the cluster resource.
 """
 
@@ -25,7 +25,7 @@ import pulumi
 from pulumi_azure_native import containerservice as cs
 from pulumi_azure_native import managedidentity, privatedns
 
-from components.shared import RoleAssignmentSpec, create_role_assignments
+from components.kit.shared import RoleAssignmentSpec, create_role_assignments
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # Auto-upgrade channels that change the minor version (https://learn.microsoft.com/azure/aks/auto-upgrade-cluster).

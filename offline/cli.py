@@ -1,6 +1,6 @@
 """``aks-mlops`` command line: the offline plan of a stack.
 
-    aks-mlops plan --stack dev        # or: python -m infra.cli plan --stack dev
+    aks-mlops plan --stack dev        # or: python -m offline.cli plan --stack dev
 
 Runs the real program for the stack under Pulumi's mock runtime (no credentials, no state
 backend, no Pulumi CLI), prints what the stack would create grouped by component, and
@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError
-from infra.manifests import write_manifests
-from infra.offline import ROOT, OfflineRun, list_stacks, run_stack
-from infra.summary import azure_name, settings_of
+from offline.manifests import write_manifests
+from offline.runner import ROOT, OfflineRun, list_stacks, run_stack
+from offline.summary import azure_name, settings_of
 
 NOTICE = (
     "OFFLINE PLAN: the real program ran under Pulumi's mock runtime. No Azure calls, no "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import managedidentity
 
-from components.shared import ScopedRoleAssignmentSpec, assign_role
+from components.kit.shared import ScopedRoleAssignmentSpec, assign_role
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"

@@ -9,7 +9,7 @@ blob endpoint, the password file's path).
 
 from __future__ import annotations
 
-from components.kubernetes import SECRETS_MOUNT_PATH
+from components.kit.kubernetes import SECRETS_MOUNT_PATH
 
 MLFLOW_PORT = 5000
 POSTGRES_PORT = 5432

@@ -9,13 +9,13 @@ PodDisruptionBudget when there are two replicas or more.
 
 The server signs in to PostgreSQL with a password: MLflow's SQLAlchemy engine cannot refresh
 Entra tokens. The password is never a Kubernetes Secret; the container runs a small shell
-wrapper (:data:`components.mlflow_server.SERVER_WRAPPER`) that reads the mounted file,
+wrapper (:data:`components.mlflow.server.SERVER_WRAPPER`) that reads the mounted file,
 URL-encodes it into the backend URI and execs ``mlflow server``. Artifacts go to Blob
 storage (``wasbs://``) through DefaultAzureCredential, i.e. the workload identity the webhook
 injects.
 
 The command, arguments and environment come from the pure functions of
-:mod:`components.mlflow_server`, so tests can run the exact server locally.
+:mod:`components.mlflow.server`, so tests can run the exact server locally.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kubernetes as kube
-from components.mlflow_server import (
+from components.identity.workload_identity import USE_LABEL, WorkloadIdentity, WorkloadIdentityArgs
+from components.kit import kubernetes as kube
+from components.kit.shared import ScopedRoleAssignmentSpec
+from components.mlflow.server import (
     APP,
     MLFLOW_PORT,
     PASSWORD_ALIAS,
@@ -37,8 +39,6 @@ from components.mlflow_server import (
     server_env,
     tracking_uri,
 )
-from components.shared import ScopedRoleAssignmentSpec
-from components.workload_identity import USE_LABEL, WorkloadIdentity, WorkloadIdentityArgs
 
 SERVICE_ACCOUNT = "mlflow"
 SECRET_PROVIDER_CLASS = "mlflow-postgres"

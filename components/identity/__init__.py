@@ -1,0 +1,1 @@
+"""Workload identity: user-assigned identities, federated credentials, scoped role assignments."""

@@ -1,0 +1,1 @@
+"""MLflow tracking server and model registry on AKS, and the exact server command it runs."""

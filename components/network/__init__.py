@@ -1,0 +1,1 @@
+"""Network: resource group, VNet and subnets, NSGs, private DNS zones, peerings."""

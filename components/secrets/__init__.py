@@ -1,0 +1,1 @@
+"""Secrets: Key Vault in RBAC mode and the secrets the platform generates."""

@@ -1,0 +1,1 @@
+"""Vector database: pgvector on PostgreSQL (schema Job) or Qdrant in the cluster."""
