@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError
+from offline import identities
 from offline.manifests import write_manifests
 from offline.runner import ROOT, OfflineRun, list_stacks, run_stack
 from offline.summary import azure_name, settings_of
@@ -133,6 +134,43 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_identities(args: argparse.Namespace) -> int:
+    """Compare (``--check``) or rewrite the golden identity files of stacks."""
+    err = Console(stderr=True, highlight=False, width=args.width, soft_wrap=True)
+    out = Console(highlight=False, width=args.width, soft_wrap=True)
+    stacks = list_stacks(Path(args.project_dir)) if args.stack == "all" else [args.stack]
+    directory = Path(args.dir)
+    failed = False
+    for stack in stacks:
+        try:
+            run = run_stack(stack, Path(args.project_dir))
+            if args.check:
+                golden = identities.load_golden(stack, directory)
+                diff = identities.compare(golden.identities, identities.identities_of(run))
+                problems = identities.history_problems(golden.history, run)
+                if diff or problems:
+                    failed = True
+                    path = identities.golden_path(stack, directory)
+                    err.print(f"stack {stack}: identities differ from {path}", markup=False)
+                    err.print(diff.render() + "".join(f"\n  {p}" for p in problems), markup=False)
+                else:
+                    out.print(f"stack {stack}: identities unchanged", markup=False)
+                continue
+            diff = identities.write_golden(stack, run, args.reason, directory)
+        except (FileNotFoundError, ConfigError, identities.IdentityFileError) as exc:
+            err.print(f"error: stack {stack}: {exc}", markup=False)
+            return EXIT_CONFIG
+        except identities.UnexplainedChangeError as exc:
+            err.print(f"refused: stack {stack}: {exc}", markup=False)
+            return 1
+        summary = "no changes" if not diff else diff.render()
+        out.print(
+            f"stack {stack}: wrote {identities.golden_path(stack, directory)}\n{summary}",
+            markup=False,
+        )
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``aks-mlops``."""
     parser = argparse.ArgumentParser(prog="aks-mlops", description=__doc__.splitlines()[0])
@@ -145,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--width", type=int, default=160, help="console width")
     plan.set_defaults(func=cmd_plan)
+    ident = sub.add_parser(
+        "identities", help="check or rewrite the golden resource identities (identities/)"
+    )
+    ident.add_argument("--stack", default="all", help="stack name, or all (default)")
+    ident.add_argument("--check", action="store_true", help="compare only; exit 1 on a change")
+    ident.add_argument(
+        "--reason", default=None, help="accept removals/renames without an alias, with this reason"
+    )
+    ident.add_argument("--dir", default=str(identities.IDENTITIES_DIR), help="golden files folder")
+    ident.add_argument(
+        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+    )
+    ident.add_argument("--width", type=int, default=160, help="console width")
+    ident.set_defaults(func=cmd_identities)
     return parser
 
 

@@ -22,6 +22,7 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
 
 PROJECT = "aks-mlops"
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,35 @@ _CHILD_TYPES: dict[str, tuple[str, str]] = {
     "dbforpostgresql:Configuration": (
         "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/configurations/{configurationName}",
         "configurationName",
+    ),
+    "containerservice:AgentPool": (
+        "Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{agentPoolName}",
+        "agentPoolName",
+    ),
+    "containerservice:MaintenanceConfiguration": (
+        "Microsoft.ContainerService/managedClusters/{resourceName}/maintenanceConfigurations/"
+        "{configName}",
+        "configName",
+    ),
+    "managedidentity:FederatedIdentityCredential": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}/"
+        "federatedIdentityCredentials/{federatedIdentityCredentialResourceName}",
+        "federatedIdentityCredentialResourceName",
+    ),
+    "network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/"
+        "{privateDnsZoneGroupName}",
+        "privateDnsZoneGroupName",
+    ),
+    "network:VirtualNetworkPeering": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/virtualNetworkPeerings/"
+        "{virtualNetworkPeeringName}",
+        "virtualNetworkPeeringName",
+    ),
+    "privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/"
+        "{virtualNetworkLinkName}",
+        "virtualNetworkLinkName",
     ),
     "dbforpostgresql:AdministratorsMicrosoftEntra": (
         "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}",
@@ -128,6 +158,16 @@ class OfflineMocks(pulumi.runtime.Mocks):
         module_type = typ.split(":", 1)[1] if typ.startswith("azure-native:") else typ
         if typ == "azure-native:resources:ResourceGroup":
             rid = base
+        elif typ == "azure-native:authorization:RoleAssignment":
+            # Extension resource under its scope; the provider names it with a new GUID, so
+            # what identifies it is (scope, role, principal): all three force a replacement.
+            assignment = _stable_uuid(
+                str(inputs.get("scope")),
+                str(inputs.get("roleDefinitionId")),
+                str(inputs.get("principalId")),
+            )
+            scope = inputs.get("scope")
+            rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
         elif module_type in _CHILD_TYPES:
             path = _CHILD_TYPES[module_type][0].format_map(defaultdict(lambda: "unknown", inputs))
             rid = f"{base}/providers/{path}"
@@ -219,6 +259,8 @@ class RecordedResource:
     retain_on_delete: bool
     ignore_changes: list[str]
     provider: str
+    aliases: list[str]
+    """Old URNs this resource declares as aliases (it takes over their deployed state)."""
     inputs: dict[str, Any]
     """Inputs with wire names; secret values replaced by ``[secret]``."""
     id: str = ""
@@ -245,6 +287,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[RecordedResource] = []
 
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        # Without alias specs the SDK resolves every alias to a full URN itself (as it does
+        # for an engine without them), so the recorded aliases are comparable with URNs.
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        features = [
+            f
+            for f in info.supportedFeatures
+            if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
+        ]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
@@ -262,6 +315,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     provider=request.provider,
+                    aliases=sorted(
+                        {*request.aliasURNs, *(a.urn for a in request.aliases if a.urn)}
+                    ),
                     inputs=mask_secrets(rpc.deserialize_properties(request.object)),
                     id=registered.id if registered else "",
                     outputs=mask_secrets(registered.state) if registered else {},
