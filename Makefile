@@ -11,13 +11,14 @@ PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
 
-.PHONY: identities plan plan-all test unit lint typecheck pytest bench clean help constraints
+.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
 	@echo "make plan-all                    offline plan of every stack"
 	@echo "make test                        lint, type check, all tests (starts local services)"
 	@echo "make unit                        tests without the local services"
+	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make bench                       offline plan timings against an import floor"
 
@@ -43,6 +44,12 @@ plan: $(PLAN_STAMP)
 plan-all: $(PLAN_STAMP)
 	@for s in $$($(PY) -c "from offline.runner import list_stacks; print(*list_stacks())"); do \
 		$(PY) -m offline.cli plan --stack $$s || exit 1; done
+
+# Side-by-side comparison of two stacks: make diff FROM=dev TO=prod
+FROM ?= dev
+TO ?= prod
+diff: $(PLAN_STAMP)
+	$(PY) -m offline.cli diff --from $(FROM) --to $(TO)
 
 # Golden resource identities: refuses a disappeared URN that no alias covers unless REASON is set.
 identities: $(PLAN_STAMP)

@@ -21,11 +21,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from infra.config import ConfigError
-from offline import identities
+from infra.config import ConfigError, parse_config
+from offline import compare, identities
 from offline.manifests import write_manifests
-from offline.runner import ROOT, OfflineRun, list_stacks, run_stack
+from offline.policy import findings as policy_findings
+from offline.policy import write_pack_config
+from offline.runner import ROOT, OfflineRun, list_stacks, load_stack_config, run_stack
 from offline.summary import azure_name, settings_of
+from policies.rules import Finding
 
 NOTICE = (
     "OFFLINE PLAN: the real program ran under Pulumi's mock runtime. No Azure calls, no "
@@ -33,6 +36,7 @@ NOTICE = (
     "against what is deployed (use `pulumi preview` for that)."
 )
 EXIT_CONFIG = 2
+EXIT_POLICY = 3
 
 
 def _short_type(token: str) -> str:
@@ -127,9 +131,88 @@ def cmd_plan(args: argparse.Namespace) -> int:
     path = write_plan(run, out_dir)
     manifests = write_manifests(run, out_dir)
     print_summary(run, console)
+    levels = parse_config(load_stack_config(args.stack, Path(args.project_dir))[0]).policy.levels()
+    found = policy_findings(run, levels)
+    pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
+    print_findings(found, console)
     console.print(f"\nwrote {path}")
     console.print(
         f"wrote {len(manifests)} Kubernetes manifests to {out_dir / run.stack / 'manifests'}"
+    )
+    console.print(f"wrote {pack_config} (pulumi preview --policy-pack-config)")
+    if any(f.level == "mandatory" for f in found):
+        err.print(
+            f"error: stack {args.stack}: mandatory policy violations (see above)", markup=False
+        )
+        return EXIT_POLICY
+    return 0
+
+
+def print_findings(found: list[Finding], console: Console) -> None:
+    """The policy pack's findings, mandatory first."""
+    if not found:
+        console.print("\npolicy pack (policies/): no violations")
+        return
+    console.print(f"\npolicy pack (policies/): {len(found)} violation(s)")
+    for f in sorted(found, key=lambda f: (f.level != "mandatory", f.rule, f.name)):
+        console.print(
+            f"  {f.level.upper():9} {f.rule}  {f.name} ({_short_type(f.resource_type)}): "
+            f"{f.message}",
+            markup=False,
+        )
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "-"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare two stacks side by side."""
+    err = Console(stderr=True, highlight=False, width=args.width)
+    project = Path(args.project_dir)
+    planned = []
+    for stack in (args.from_stack, args.to_stack):
+        try:
+            config = parse_config(load_stack_config(stack, project)[0])
+            planned.append((run_stack(stack, project), config))
+        except FileNotFoundError as exc:
+            err.print(f"error: {exc}", markup=False)
+            return EXIT_CONFIG
+        except ConfigError as exc:
+            err.print(f"error: stack {stack}: {exc}", markup=False)
+            return EXIT_CONFIG
+    diff = compare.compare(planned[0], planned[1])
+    if args.json:
+        print(json.dumps(diff.as_json(), indent=2, sort_keys=True, default=str))
+        return 0
+    out = Console(highlight=False, width=args.width, soft_wrap=True)
+    title = f"{diff.left} -> {diff.right} (offline plans of both stacks, not a cloud diff)"
+    out.print(title, markup=False)
+    if not diff:
+        out.print("no differences", markup=False)
+        return 0
+    section = None
+    for s in diff.settings:
+        if s.section != section:
+            section = s.section
+            out.print(f"\n[{section}]", markup=False)
+        key = s.key or "(value)"
+        out.print(f"  {key:44} {_show(s.left):>28}  ->  {_show(s.right)}", markup=False)
+    if diff.resources:
+        out.print("\n[resources] (type::logical name: summary settings)", markup=False)
+        for r in diff.resources:
+            out.print(f"  {r.key}", markup=False)
+            out.print(
+                f"    {diff.left:6} {r.left if r.left is not None else '(absent)'}", markup=False
+            )
+            out.print(
+                f"    {diff.right:6} {r.right if r.right is not None else '(absent)'}", markup=False
+            )
+    out.print(
+        f"\n{len(diff.settings)} setting(s) and {len(diff.resources)} resource(s) differ",
+        markup=False,
     )
     return 0
 
@@ -183,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--width", type=int, default=160, help="console width")
     plan.set_defaults(func=cmd_plan)
+    diff = sub.add_parser("diff", help="compare two stacks side by side (offline)")
+    diff.add_argument("--from", dest="from_stack", required=True, help="first stack, e.g. dev")
+    diff.add_argument("--to", dest="to_stack", required=True, help="second stack, e.g. prod")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+    diff.add_argument(
+        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+    )
+    diff.add_argument("--width", type=int, default=160, help="console width")
+    diff.set_defaults(func=cmd_diff)
     ident = sub.add_parser(
         "identities", help="check or rewrite the golden resource identities (identities/)"
     )

@@ -227,6 +227,7 @@ class AksCluster(pulumi.ComponentResource):
                 location="global",
                 registration_enabled=False,
                 virtual_network=privatedns.SubResourceArgs(id=vnet_id),
+                tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
             )
 

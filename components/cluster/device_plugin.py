@@ -93,7 +93,16 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         return k8s.apps.v1.DaemonSet(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=app, namespace=args.namespace, labels={**kube.part_of_labels(), **labels}
+                name=app,
+                namespace=args.namespace,
+                labels={**kube.part_of_labels(), **labels},
+                annotations={
+                    "policy.aks-mlops.io/k8s-containers-non-root-with-limits": (
+                        "registers its socket in the kubelet's root-owned device-plugins host "
+                        "directory, so it runs as root (all capabilities dropped, no "
+                        "privilege escalation)"
+                    )
+                },
             ),
             spec=k8s.apps.v1.DaemonSetSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),

@@ -127,7 +127,10 @@ class KeyVault(pulumi.ComponentResource):
                 properties=keyvault.SecretPropertiesArgs(
                     value=pulumi.Output.secret(value), content_type=SECRET_CONTENT_TYPE
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                tags=dict(args.tags),
+                # A secret deleted with the vault's soft delete is recoverable, but a replaced
+                # one is a new version every workload must pick up: hold it like the vault.
+                opts=stateful_options(self, args.protect),
             )
             for secret_name, value in sorted(args.secrets.items())
         }

@@ -23,6 +23,7 @@ from infra.config.data import (
 )
 from infra.config.errors import rule_error
 from infra.config.network import NetworkConfig
+from infra.config.policy import PolicyConfig
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
@@ -117,6 +118,7 @@ class PlatformConfig(ConfigModel):
     postgres: PostgresConfig = Field(default_factory=PostgresConfig)
     vector_db: VectorDbConfig = Field(default_factory=VectorDbConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @field_validator("workload")
     @classmethod
@@ -242,5 +244,11 @@ class PlatformConfig(ConfigModel):
         if self.protect_stateful_resources is False:
             raise rule_error(
                 "protectStatefulResources", False, "must not be false in prod (nothing is lost)"
+            )
+        if self.policy.enforcement != "mandatory":
+            raise rule_error(
+                "policy.enforcement",
+                self.policy.enforcement,
+                "must be mandatory when tags.environment is prod",
             )
         return self

@@ -120,8 +120,12 @@ def test_key_vault_outputs_vault_uri(run_components) -> None:
     assert _vault(run_components).outputs["uri"] == f"https://{VAULT}.vault.azure.net/"
 
 
-def test_key_vault_protects_only_the_vault(run_components) -> None:
+def test_key_vault_protects_vault_and_secrets(run_components) -> None:
+    # `pulumi destroy` of a protected stack loses no secret either (README: nothing is lost).
     run = _vault(run_components, protect=True, secrets={"a": PLAINTEXT})
-    vault = run.named("kv-vault")
-    assert (vault.protect, vault.retain_on_delete) == (True, True)
-    assert run.named("kv-secret-a").protect is False
+    for name in ("kv-vault", "kv-secret-a"):
+        record = run.named(name)
+        assert (record.protect, record.retain_on_delete) == (True, True), name
+    unprotected = _vault(run_components, protect=False, secrets={"a": PLAINTEXT})
+    assert unprotected.named("kv-secret-a").protect is False
+    assert unprotected.named("kv-secret-a").retain_on_delete is False
