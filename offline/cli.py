@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError, parse_config
-from offline import compare, identities
+from offline import compare, identities, picture
 from offline.manifests import write_manifests
 from offline.policy import findings as policy_findings
 from offline.policy import write_pack_config
@@ -89,6 +89,13 @@ def print_summary(run: OfflineRun, console: Console) -> None:
             )
     for component in sorted(groups):
         kind = by_urn[next(u for u, r in by_urn.items() if r.name == component)].type
+        if not console.is_terminal:
+            # CI logs and files: plain lines, no box drawing, no wrapping inside cells.
+            console.print(f"\n{component} ({_short_type(kind)})", markup=False, soft_wrap=True)
+            for typ, name, settings in groups[component]:
+                line = f"  {typ}  {name}  {settings}".rstrip()
+                console.print(line, markup=False, soft_wrap=True)
+            continue
         table = Table(
             title=f"{component} ({_short_type(kind)})",
             title_justify="left",
@@ -130,16 +137,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     path = write_plan(run, out_dir)
     manifests = write_manifests(run, out_dir)
-    print_summary(run, console)
     levels = parse_config(load_stack_config(args.stack, Path(args.project_dir))[0]).policy.levels()
     found = policy_findings(run, levels)
     pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
+    with err.status("drawing the architecture picture"):
+        pictures = picture.render(run, out_dir) if args.picture else []
+    if args.json:
+        document = plan_document(run)
+        document["policy"] = {"levels": levels, "findings": [asdict(f) for f in found]}
+        document["files"] = [str(p) for p in (path, pack_config, *pictures)]
+        print(json.dumps(document, indent=2, sort_keys=True, default=str))
+        return EXIT_POLICY if any(f.level == "mandatory" for f in found) else 0
+    print_summary(run, console)
     print_findings(found, console)
     console.print(f"\nwrote {path}")
     console.print(
         f"wrote {len(manifests)} Kubernetes manifests to {out_dir / run.stack / 'manifests'}"
     )
     console.print(f"wrote {pack_config} (pulumi preview --policy-pack-config)")
+    if pictures:
+        console.print(f"wrote {', '.join(str(p) for p in pictures)}")
+    elif args.picture:
+        console.print(
+            "no picture: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)"
+        )
     if any(f.level == "mandatory" for f in found):
         err.print(
             f"error: stack {args.stack}: mandatory policy violations (see above)", markup=False
@@ -265,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
     )
     plan.add_argument("--width", type=int, default=160, help="console width")
+    plan.add_argument("--json", action="store_true", help="print the plan document as JSON")
+    plan.add_argument(
+        "--no-picture", dest="picture", action="store_false", help="skip architecture.svg/png"
+    )
     plan.set_defaults(func=cmd_plan)
     diff = sub.add_parser("diff", help="compare two stacks side by side (offline)")
     diff.add_argument("--from", dest="from_stack", required=True, help="first stack, e.g. dev")

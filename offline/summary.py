@@ -239,28 +239,38 @@ SUMMARIZERS: dict[str, Summarizer] = {
 def azure_name(record: RecordedResource) -> str:
     """The resource's own name in Azure/Kubernetes, if its inputs carry one."""
     i = record.inputs
+    # A child's own name first: its inputs also name its parent (a node pool names its
+    # cluster in resourceName, a DNS link names its zone, a container its account).
     for key in (
-        "resourceName",
         "agentPoolName",
-        "registryName",
-        "virtualNetworkName",
-        "networkSecurityGroupName",
-        "privateEndpointName",
-        "privateZoneName",
-        # Children before parents: a container's inputs also name its account.
+        "configName",
+        "federatedIdentityCredentialResourceName",
+        "privateDnsZoneGroupName",
+        "virtualNetworkLinkName",
+        "virtualNetworkPeeringName",
         "containerName",
         "blobServicesName",
         "secretName",
         "databaseName",
         "configurationName",
         "principalName",
+        "resourceName",
+        "registryName",
+        "virtualNetworkName",
+        "networkSecurityGroupName",
+        "privateEndpointName",
+        "privateZoneName",
         "accountName",
         "vaultName",
         "serverName",
-        "resourceGroupName",
     ):
         if isinstance(i.get(key), str):
             return str(i[key])
+    for key, value in i.items():
+        if key.endswith("Name") and key != "resourceGroupName" and isinstance(value, str):
+            return value
+    if record.type == "azure-native:resources:ResourceGroup":
+        return str(i.get("resourceGroupName", ""))
     meta = i.get("metadata")
     if isinstance(meta, Mapping) and meta.get("name"):
         return str(meta["name"])

@@ -1,0 +1,204 @@
+"""A picture of a stack drawn from the resource graph of its offline run.
+
+Components are boxes (clusters), resources are nodes with Azure / Kubernetes icons from the
+``diagrams`` library, parents are the nesting and dependencies are the edges. Resources that
+sit inside the VNet (node pools, the cluster, private endpoints, a VNet-integrated database)
+are drawn in a dashed "in VNet" box inside their component, so the network boundary and the
+private endpoints are visible. Rendering needs Graphviz's ``dot`` (Debian: ``graphviz``);
+without it the picture is skipped with a note and the plan still succeeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from diagrams import Cluster, Diagram, Edge
+
+from offline.runner import OfflineRun, RecordedResource
+from offline.summary import azure_name
+
+# Resource type (after the provider prefix) -> diagrams module.class.
+ICONS: dict[str, str] = {
+    "resources:ResourceGroup": "azure.general.Resourcegroups",
+    "network:VirtualNetwork": "azure.networking.VirtualNetworks",
+    "network:NetworkSecurityGroup": "azure.networking.NetworkSecurityGroups",
+    "network:PrivateEndpoint": "azure.network.PrivateEndpoint",
+    "network:PrivateDnsZoneGroup": "azure.network.DNSPrivateZones",
+    "network:VirtualNetworkPeering": "azure.networking.Connections",
+    "network:NatGateway": "azure.networking.Nat",
+    "network:PublicIPAddress": "azure.networking.PublicIpAddresses",
+    "network:RouteTable": "azure.networking.RouteTables",
+    "privatedns:PrivateZone": "azure.network.DNSPrivateZones",
+    "privatedns:VirtualNetworkLink": "azure.network.DNSPrivateZones",
+    "containerservice:ManagedCluster": "azure.containers.KubernetesServices",
+    "containerservice:AgentPool": "azure.compute.VMScaleSets",
+    "containerservice:MaintenanceConfiguration": "azure.compute.MaintenanceConfiguration",
+    "containerregistry:Registry": "azure.containers.ContainerRegistries",
+    "managedidentity:UserAssignedIdentity": "azure.identity.ManagedIdentities",
+    "managedidentity:FederatedIdentityCredential": "azure.identity.ManagedIdentities",
+    "authorization:RoleAssignment": "azure.identity.AzureADRolesAndAdministrators",
+    "storage:StorageAccount": "azure.storage.DataLakeStorage",
+    "storage:BlobContainer": "azure.storage.BlobStorage",
+    "storage:BlobServiceProperties": "azure.storage.BlobStorage",
+    "keyvault:Vault": "azure.security.KeyVaults",
+    "keyvault:Secret": "azure.security.KeyVaults",
+    "dbforpostgresql:Server": "azure.databases.AzureDatabasePostgresqlServer",
+    "dbforpostgresql:Database": "azure.databases.AzureDatabasePostgresqlServer",
+    "dbforpostgresql:Configuration": "azure.databases.AzureDatabasePostgresqlServer",
+    "dbforpostgresql:AdministratorsMicrosoftEntra": "azure.identity.Groups",
+    "operationalinsights:Workspace": "azure.monitor.LogAnalyticsWorkspaces",
+    "monitor:DiagnosticSetting": "azure.monitor.DiagnosticsSettings",
+    "alertsmanagement:PrometheusRuleGroup": "azure.monitor.Metrics",
+    "dashboard:Grafana": "azure.general.Dashboard",
+    "apps/v1:Deployment": "k8s.compute.Deploy",
+    "apps/v1:DaemonSet": "k8s.compute.DS",
+    "apps/v1:StatefulSet": "k8s.compute.STS",
+    "batch/v1:Job": "k8s.compute.Job",
+    "batch/v1:CronJob": "k8s.compute.Cronjob",
+    "core/v1:Namespace": "k8s.group.NS",
+    "core/v1:Service": "k8s.network.SVC",
+    "core/v1:ServiceAccount": "k8s.rbac.SA",
+    "core/v1:ConfigMap": "k8s.podconfig.CM",
+    "networking.k8s.io/v1:NetworkPolicy": "k8s.network.Netpol",
+    "networking.k8s.io/v1:Ingress": "k8s.network.Ing",
+}
+FALLBACK = {"azure-native": "azure.general.Resource", "kubernetes": "k8s.others.CRD"}
+# Types whose resource is placed in a subnet of the stack's VNet.
+IN_VNET = frozenset(
+    {
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:containerservice:AgentPool",
+        "azure-native:network:PrivateEndpoint",
+    }
+)
+
+
+def _icon_class(resource_type: str) -> Any:
+    provider, _, rest = resource_type.partition(":")
+    dotted = ICONS.get(rest) or FALLBACK[provider]
+    module, cls = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(f"diagrams.{module}"), cls)
+
+
+def _drawn(run: OfflineRun) -> list[RecordedResource]:
+    return [
+        r for r in run.resources if r.custom and r.type.startswith(("azure-native:", "kubernetes:"))
+    ]
+
+
+def _in_vnet(r: RecordedResource) -> bool:
+    if r.type in IN_VNET:
+        return True
+    network = r.inputs.get("network") or {}
+    return r.type == "azure-native:dbforpostgresql:Server" and bool(
+        network.get("delegatedSubnetResourceId")
+    )
+
+
+def top_components(run: OfflineRun) -> dict[str, str]:
+    """Custom resource URN -> the logical name of its top-level component."""
+    by_urn = {r.urn: r for r in run.resources}
+    out: dict[str, str] = {}
+    for r in run.resources:
+        record = r
+        while record.parent in by_urn and not by_urn[record.parent].type.startswith("pulumi:"):
+            record = by_urn[record.parent]
+        out[r.urn] = record.name if record is not r else "(stack)"
+    return out
+
+
+def edges(run: OfflineRun) -> set[tuple[str, str]]:
+    """(dependent URN, dependency URN) between drawn resources; a dependency on a component
+    stands for its resources."""
+    drawn = {r.urn for r in _drawn(run)}
+    children: dict[str, list[str]] = defaultdict(list)
+    for r in run.resources:
+        children[r.parent].append(r.urn)
+
+    def expand(urn: str) -> Iterable[str]:
+        if urn in drawn:
+            yield urn
+            return
+        for child in children.get(urn, []):
+            yield from expand(child)
+
+    return {
+        (r.urn, dep)
+        for r in _drawn(run)
+        for d in r.dependencies
+        for dep in expand(d)
+        if dep != r.urn
+    }
+
+
+class _SourceOnly(Diagram):  # type: ignore[misc]
+    """A diagram that keeps its DOT source and renders nothing (no Graphviz needed)."""
+
+    source = ""
+
+    def render(self) -> None:
+        _SourceOnly.source = self.dot.source
+        # Diagram's exit removes the DOT file a render leaves; leave it an empty one.
+        Path(self.filename).touch()
+
+
+def _draw(run: OfflineRun, diagram: type[Diagram], filename: str, formats: list[str]) -> None:
+    components = top_components(run)
+    grouped: dict[str, list[RecordedResource]] = defaultdict(list)
+    for r in _drawn(run):
+        grouped[components[r.urn]].append(r)
+    kinds = {r.name: r.type.rsplit(":", 1)[-1] for r in run.resources if not r.custom}
+    nodes: dict[str, Any] = {}
+
+    def node(r: RecordedResource) -> None:
+        label = f"{r.type.rsplit(':', 1)[-1]}\n{azure_name(r)}"
+        # Stable ids (not diagrams' random ones): the same stack draws the same DOT source.
+        nodes[r.urn] = _icon_class(r.type)(label, nodeid=hashlib.sha1(r.urn.encode()).hexdigest())
+
+    with diagram(
+        f"aks-mlops stack {run.stack} (offline plan)",
+        filename=filename,
+        outformat=formats,
+        show=False,
+        direction="TB",
+        curvestyle="curved",
+        graph_attr={"fontsize": "20", "pad": "0.5", "ranksep": "0.9", "nodesep": "0.25"},
+        node_attr={"fontsize": "10"},
+    ):
+        for component in sorted(grouped):
+            with Cluster(f"{component} ({kinds.get(component, 'stack')})"):
+                inside = [r for r in grouped[component] if _in_vnet(r)]
+                for r in grouped[component]:
+                    if r not in inside:
+                        node(r)
+                if inside:
+                    with Cluster("in VNet", graph_attr={"style": "dashed", "bgcolor": "#eef6ff"}):
+                        for r in inside:
+                            node(r)
+        for dependent, dependency in sorted(edges(run)):
+            # Within a component the nesting says enough; draw what crosses components.
+            if components[dependent] != components[dependency]:
+                nodes[dependency] >> Edge(color="#9aa5b1") >> nodes[dependent]
+
+
+def dot_source(run: OfflineRun, workdir: Path) -> str:
+    """The picture's Graphviz DOT source, without rendering it."""
+    _draw(run, _SourceOnly, str(workdir / "architecture"), ["png"])
+    return _SourceOnly.source
+
+
+def render(run: OfflineRun, out_dir: Path, formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
+    """Draw ``<out_dir>/<stack>/architecture.<fmt>``; returns the files written (none
+    without Graphviz)."""
+    if shutil.which("dot") is None:
+        return []
+    stack_dir = out_dir / run.stack
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    _draw(run, Diagram, str(stack_dir / "architecture"), list(formats))
+    return [stack_dir / f"architecture.{fmt}" for fmt in formats]

@@ -1,0 +1,70 @@
+"""The architecture picture is drawn from the real resource graph of a stack."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from offline import picture
+from offline.runner import OfflineRun
+
+
+def _urn(run: OfflineRun, typ: str, name: str) -> str:
+    return next(r.urn for r in run.resources if r.type == typ and r.name == name)
+
+
+def test_picture_edges_follow_dependencies(stack_runs: dict[str, OfflineRun]) -> None:
+    run = stack_runs["prod"]
+    edges = picture.edges(run)
+    # AcrPull is granted to the cluster's kubelet identity: the assignment waits for the cluster.
+    acr_pull = _urn(run, "azure-native:authorization:RoleAssignment", "registry-kubelet-acrpull")
+    cluster = _urn(run, "azure-native:containerservice:ManagedCluster", "aks-cluster")
+    assert (acr_pull, cluster) in edges
+    # Every edge joins two drawn resources, never a component or a provider.
+    drawn = {
+        r.urn for r in run.resources if r.custom and not r.type.startswith(("pulumi:", "random:"))
+    }
+    assert all(a in drawn and b in drawn for a, b in edges)
+
+
+def test_picture_components_group_children(stack_runs: dict[str, OfflineRun]) -> None:
+    run = stack_runs["prod"]
+    components = picture.top_components(run)
+    pool = next(r for r in run.resources if r.type == "azure-native:containerservice:AgentPool")
+    assert components[pool.urn].startswith("pool-")
+    vault = _urn(run, "azure-native:keyvault:Vault", "keyvault-vault")
+    assert components[vault] == "keyvault"
+
+
+def test_picture_dot_source_shows_vnet_boundary_and_private_endpoints(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path
+) -> None:
+    source = picture.dot_source(stack_runs["prod"], tmp_path)
+    assert source == picture.dot_source(stack_runs["prod"], tmp_path), "not deterministic"
+    assert 'label="in VNet"' in source
+    assert source.count('label="PrivateEndpoint\n') >= 4  # registry, lake blob+dfs, vault
+    # A node pool is labelled with its own name, not the cluster's.
+    assert re.search(r'label="AgentPool\ngpua100"', source)
+    assert "resources/azure/containers/kubernetes-services.png" in source
+
+
+def test_picture_render_writes_svg_and_png(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path
+) -> None:
+    assert shutil.which("dot"), "Graphviz's dot is required (Debian: apt-get install graphviz)"
+    files = picture.render(stack_runs["dev"], tmp_path)
+    assert [f.name for f in files] == ["architecture.svg", "architecture.png"]
+    assert files[0].read_text().lstrip().startswith("<?xml")
+    assert files[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "aks&#45;mlops stack dev (offline plan)" in files[0].read_text()  # SVG escapes "-"
+
+
+def test_picture_without_graphviz_writes_nothing(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(picture.shutil, "which", lambda _name: None)
+    assert picture.render(stack_runs["dev"], tmp_path) == []
+    assert not (tmp_path / "dev").exists()
