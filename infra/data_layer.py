@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.data import db_roles
 from components.data.data_lake import DataLake, DataLakeArgs
 from components.data.postgres import (
     PASSWORD_SECRET_NAME,
@@ -116,6 +117,14 @@ def build_key_vault(
     )
 
 
+def app_roles(cfg: PlatformConfig) -> list[db_roles.AppRole]:
+    """The applications that sign in to PostgreSQL with their own role."""
+    apps = [db_roles.MLFLOW]
+    if cfg.vector_db.engine == "pgvector":
+        apps.append(db_roles.VECTORS)
+    return apps
+
+
 def build_postgres(
     cfg: PlatformConfig,
     namer: Namer,
@@ -123,7 +132,8 @@ def build_postgres(
     network: Network,
     tenant_id: pulumi.Input[str],
 ) -> tuple[PostgresServer, dict[str, pulumi.Input[str]]]:
-    """The server and the secrets it asks Key Vault to keep (by secret name)."""
+    """The server and the secrets Key Vault keeps for it (by secret name): the administrator
+    password and one password per application role (:func:`app_roles`)."""
     pg = cfg.postgres
     admin = pg.entra_admin
     if admin is None:  # the config model rejects this; kept for the type checker
@@ -166,4 +176,7 @@ def build_postgres(
     secrets: dict[str, pulumi.Input[str]] = (
         {PASSWORD_SECRET_NAME: password} if password is not None else {}
     )
+    for app in app_roles(cfg):
+        secret_name = db_roles.password_secret_name(app)
+        secrets[secret_name] = db_roles.generate_password(secret_name)
     return server, secrets

@@ -15,6 +15,7 @@ from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.gpu_sizes import gpu_model
 from components.cluster.node_pools import NodePool, NodePoolArgs
 from components.data.data_lake import DataLake
+from components.data.db_roles import password_secret_name
 from components.data.postgres import PostgresServer
 from components.kit.naming import Kind, Namer
 from components.kit.shared import RoleAssignmentSpec
@@ -24,6 +25,7 @@ from components.secrets.key_vault import KeyVault
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
 from infra.data_layer import (
+    app_roles,
     build_data_lake,
     build_key_vault,
     build_postgres,
@@ -273,10 +275,15 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             key_vault_resource_id=key_vault.resource_id,
             postgres_fqdn=postgres.fqdn,
             postgres_admin_login=_required(postgres.administrator_login, "administrator_login"),
-            # The secret's output (not a literal name) so workloads wait for the secret.
-            postgres_password_secret_name=key_vault.secret_names[
+            # Secrets' outputs (not literal names) so workloads wait for the secrets.
+            postgres_admin_password_secret_name=key_vault.secret_names[
                 _required(postgres.password_secret_name, "password_secret_name")
             ],
+            postgres_app_password_secret_names={
+                app.key: key_vault.secret_names[password_secret_name(app)] for app in app_roles(cfg)
+            },
+            postgres_database_resource_ids=postgres.database_resource_ids,
+            postgres_extensions_resource_id=postgres.extensions_resource_id,
             tags=tags,
             namer=namer,
         ),

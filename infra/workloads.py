@@ -1,4 +1,5 @@
-"""The Kubernetes half of the platform: a provider for the cluster, MLflow, the vector store.
+"""The Kubernetes half of the platform: a provider for the cluster, the applications' database
+roles, MLflow, the vector store.
 
 :func:`build_workloads` turns the validated config and the Azure outputs the workloads need
 (:class:`WorkloadInputs`) into components. It does not know where those outputs come from,
@@ -14,14 +15,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from components.data import db_roles
+from components.data.db_roles_job import DatabaseRoles, DatabaseRolesArgs
 from components.kit.kubernetes import Placement, cluster_provider
 from components.kit.naming import Kind, Namer
 from components.mlflow.tracking import Mlflow, MlflowArgs
 from components.vectordb.store import VectorStore, VectorStoreArgs
 from infra.config import PlatformConfig
+from infra.data_layer import app_roles
 
 # Where the pgvector schema job runs (Qdrant has its own configurable namespace).
 PGVECTOR_NAMESPACE = "vector-store"
+# Where the Job that creates the applications' database roles runs.
+DB_ROLES_NAMESPACE = "db-roles"
 KUBELOGIN_MODE = "azurecli"
 
 
@@ -50,10 +56,17 @@ class WorkloadInputs:
     postgres_fqdn: pulumi.Input[str]
     """FQDN of the PostgreSQL flexible server."""
     postgres_admin_login: pulumi.Input[str]
-    """Password-auth login of the flexible server."""
-    postgres_password_secret_name: pulumi.Input[str]
-    """Key Vault secret with that login's password. Pass the secret resource's output, not
-    a literal, so the role assignments wait for the secret to exist."""
+    """Password-auth administrator of the flexible server (used by the role bootstrap only)."""
+    postgres_admin_password_secret_name: pulumi.Input[str]
+    """Key Vault secret with the administrator's password. Pass the secret resource's output,
+    not a literal, so the role assignments wait for the secret to exist."""
+    postgres_app_password_secret_names: Mapping[str, pulumi.Input[str]]
+    """Key Vault secret with each application role's password, by app key (``mlflow``,
+    ``vectors``); secret outputs, as above."""
+    postgres_database_resource_ids: Mapping[str, pulumi.Input[str]]
+    """Azure ids of the databases by key (``mlflow``, ``vectors``): the Jobs wait for them."""
+    postgres_extensions_resource_id: pulumi.Input[str]
+    """Azure id of the server's ``azure.extensions`` allow-list."""
     tags: Mapping[str, str]
     """Tags on the Azure resources."""
     namer: Namer
@@ -65,6 +78,7 @@ class Workloads:
     """What :func:`build_workloads` created."""
 
     provider: k8s.Provider
+    database_roles: DatabaseRoles
     mlflow: Mlflow
     vector_store: VectorStore
     device_plugin: NvidiaDevicePlugin | None
@@ -83,7 +97,7 @@ def platform_namespaces(cfg: PlatformConfig) -> list[str]:
 
 
 def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
-    """The Kubernetes provider, MLflow and the vector store."""
+    """The Kubernetes provider, the database roles, MLflow and the vector store."""
     provider = cluster_provider(
         "aks-kubernetes",
         resource_group_name=inputs.resource_group_name,
@@ -94,6 +108,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
     placement = Placement(pool=cfg.cpu_pool.name, spot=cfg.cpu_pool.spot)
     clients = platform_namespaces(cfg)
     tags = dict(inputs.tags)
+    roles = build_database_roles(cfg, inputs, placement, on_cluster)
     mlflow = Mlflow(
         "mlflow",
         MlflowArgs(
@@ -107,8 +122,12 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
             key_vault_name=inputs.key_vault_name,
             key_vault_resource_id=inputs.key_vault_resource_id,
             postgres_fqdn=inputs.postgres_fqdn,
-            postgres_login=inputs.postgres_admin_login,
-            postgres_password_secret_name=inputs.postgres_password_secret_name,
+            postgres_login=roles.logins[db_roles.MLFLOW.key],
+            postgres_password_secret_name=inputs.postgres_app_password_secret_names[
+                db_roles.MLFLOW.key
+            ],
+            database_resource_id=inputs.postgres_database_resource_ids[db_roles.MLFLOW.key],
+            roles_job_id=roles.job_id,
             node_placement=placement,
             client_namespaces=clients,
             namespace=cfg.mlflow.namespace,
@@ -124,12 +143,52 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
         ),
         opts=on_cluster,
     )
-    vector_store = VectorStore("vector-store", _vector_store_args(cfg, inputs), opts=on_cluster)
+    vector_store = VectorStore(
+        "vector-store", _vector_store_args(cfg, inputs, roles), opts=on_cluster
+    )
     return Workloads(
         provider=provider,
+        database_roles=roles,
         mlflow=mlflow,
         vector_store=vector_store,
         device_plugin=build_device_plugin(cfg, on_cluster),
+    )
+
+
+def build_database_roles(
+    cfg: PlatformConfig,
+    inputs: WorkloadInputs,
+    placement: Placement,
+    opts: pulumi.ResourceOptions,
+) -> DatabaseRoles:
+    """The Job that creates each application's own database role, as the administrator."""
+    apps = app_roles(cfg)
+    return DatabaseRoles(
+        "db-roles",
+        DatabaseRolesArgs(
+            namespace=DB_ROLES_NAMESPACE,
+            resource_group_name=inputs.resource_group_name,
+            location=inputs.location,
+            identity_name=inputs.namer.name(Kind.MANAGED_IDENTITY, "dbroles"),
+            oidc_issuer_url=inputs.oidc_issuer_url,
+            tenant_id=inputs.tenant_id,
+            key_vault_name=inputs.key_vault_name,
+            key_vault_resource_id=inputs.key_vault_resource_id,
+            postgres_fqdn=inputs.postgres_fqdn,
+            admin_login=inputs.postgres_admin_login,
+            admin_password_secret_name=inputs.postgres_admin_password_secret_name,
+            apps=apps,
+            password_secret_names={
+                app.key: inputs.postgres_app_password_secret_names[app.key] for app in apps
+            },
+            database_resource_ids={
+                app.key: inputs.postgres_database_resource_ids[app.key] for app in apps
+            },
+            extensions_resource_id=inputs.postgres_extensions_resource_id,
+            node_placement=placement,
+            tags=dict(inputs.tags),
+        ),
+        opts=opts,
     )
 
 
@@ -150,9 +209,12 @@ def build_device_plugin(
     )
 
 
-def _vector_store_args(cfg: PlatformConfig, inputs: WorkloadInputs) -> VectorStoreArgs:
+def _vector_store_args(
+    cfg: PlatformConfig, inputs: WorkloadInputs, roles: DatabaseRoles
+) -> VectorStoreArgs:
     vdb = cfg.vector_db
     pgvector = vdb.engine == "pgvector"
+    key = db_roles.VECTORS.key
     return VectorStoreArgs(
         engine=vdb.engine,
         namespace=vector_namespace(cfg),
@@ -169,11 +231,15 @@ def _vector_store_args(cfg: PlatformConfig, inputs: WorkloadInputs) -> VectorSto
         dimensions=vdb.dimensions,
         distance=vdb.distance,
         postgres_fqdn=inputs.postgres_fqdn if pgvector else None,
-        postgres_login=inputs.postgres_admin_login if pgvector else None,
-        postgres_password_secret_name=inputs.postgres_password_secret_name if pgvector else None,
+        postgres_login=roles.logins[key] if pgvector else None,
+        postgres_password_secret_name=inputs.postgres_app_password_secret_names[key]
+        if pgvector
+        else None,
+        database_resource_id=inputs.postgres_database_resource_ids[key] if pgvector else None,
+        roles_job_id=roles.job_id if pgvector else None,
         qdrant_image=vdb.qdrant.image,
-        # The config model requires a storage class whenever the engine is qdrant.
-        storage_class=vdb.qdrant.storage_class or "",
+        storage_class=vdb.qdrant.storage_class,
+        zone_redundant_storage_enabled=len(cfg.vector_pool_zones) > 1,
         storage_size_gi=vdb.qdrant.storage_size_gi,
         protect=cfg.protect,
         tags=dict(inputs.tags),

@@ -28,6 +28,7 @@ MANIFESTS_DIR = "manifests"
 # Apply order, the way Helm orders a release: what others reference comes first.
 KIND_ORDER: tuple[str, ...] = (
     "Namespace",
+    "StorageClass",
     "ServiceAccount",
     "ConfigMap",
     "SecretProviderClass",

@@ -137,6 +137,10 @@ class PostgresServer(pulumi.ComponentResource):
     """Password administrator's login; None when password sign-in is off."""
     database_names: dict[str, str]
     """Database names by stable key."""
+    database_resource_ids: dict[str, pulumi.Output[str]]
+    """Resource ids of the databases by stable key (consumers wait for them)."""
+    extensions_resource_id: pulumi.Output[str]
+    """Resource id of the ``azure.extensions`` allow-list (consumers of pgvector wait for it)."""
     password_secret_name: str | None
     """Key Vault secret name the caller stores the password under; None without one."""
 
@@ -171,10 +175,13 @@ class PostgresServer(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful_options(self, args.protect),
         )
-        last = self._create_children(name, args, server)
+        extensions = self._create_children(name, args, server)
+        self.extensions_resource_id = extensions.id
         self.database_names = dict(args.databases)
+        self.database_resource_ids = {}
+        last: pulumi.Resource = extensions
         for key, database in sorted(args.databases.items()):
-            last = pg.Database(
+            database_resource = pg.Database(
                 f"{name}-db-{key}",
                 resource_group_name=args.resource_group_name,
                 server_name=server.name,
@@ -185,6 +192,8 @@ class PostgresServer(pulumi.ComponentResource):
                     stateful_options(self, args.protect), pulumi.ResourceOptions(depends_on=[last])
                 ),
             )
+            self.database_resource_ids[key] = database_resource.id
+            last = database_resource
         self.name = server.name
         self.resource_id = server.id
         self.fqdn = server.fully_qualified_domain_name
@@ -197,6 +206,8 @@ class PostgresServer(pulumi.ComponentResource):
                 "fqdn": self.fqdn,
                 "administrator_login": self.administrator_login,
                 "database_names": self.database_names,
+                "database_resource_ids": self.database_resource_ids,
+                "extensions_resource_id": self.extensions_resource_id,
                 "password_secret_name": self.password_secret_name,
             }
         )
@@ -213,8 +224,8 @@ class PostgresServer(pulumi.ComponentResource):
 
     def _create_children(
         self, name: str, args: PostgresServerArgs, server: pg.Server
-    ) -> pulumi.Resource:
-        """The Entra administrator, then the extension allow-list; returns the last one."""
+    ) -> pg.Configuration:
+        """The Entra administrator, then the extension allow-list (returned)."""
         admin = pg.AdministratorsMicrosoftEntra(
             f"{name}-entra-admin",
             resource_group_name=args.resource_group_name,

@@ -2,7 +2,8 @@
 
 The container runs a small shell wrapper (:data:`SERVER_WRAPPER`) that reads the database
 password from the file the Secrets Store CSI driver mounts from Key Vault, URL-encodes it into
-the backend URI and execs ``mlflow server`` with the container's arguments. Pure functions,
+the backend URI and execs ``mlflow server`` with the container's arguments; the migration Job
+runs the same wrapper ending in ``mlflow db upgrade`` (:data:`UPGRADE_WRAPPER`). Pure functions,
 so tests run the exact same server locally, substituting only endpoints (database host,
 blob endpoint, the password file's path).
 """
@@ -23,7 +24,7 @@ DATABASE = "mlflow"
 # directory or home. /tmp is the one writable volume; HOME points there for libraries.
 TMP_DIR = "/tmp"
 
-SERVER_WRAPPER = """set -eu
+_BACKEND_URI = """set -eu
 MLFLOW_BACKEND_STORE_URI="$(python - <<'PY'
 import os
 from urllib.parse import quote
@@ -43,13 +44,20 @@ print(
 PY
 )"
 export MLFLOW_BACKEND_STORE_URI
-exec mlflow server "$@"
 """
+
+SERVER_WRAPPER = _BACKEND_URI + 'exec mlflow server "$@"\n'
 """Builds the backend URI from the mounted password file and execs the server with the
 container's arguments. The URI (it holds the password) goes in ``MLFLOW_BACKEND_STORE_URI``,
 which ``mlflow server`` reads for ``--backend-store-uri``, so it never shows in the process
 list. ``postgresql+psycopg2``: a bare ``postgresql://`` makes SQLAlchemy
 pick psycopg 3, which the image does not ship."""
+
+UPGRADE_WRAPPER = _BACKEND_URI + 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"\n'
+"""Builds the same URI and runs ``mlflow db upgrade`` on it: creates MLflow's tables in an
+empty database, or migrates them to the image's MLflow version. ``mlflow db upgrade`` takes
+the URI only as an argument, so the password is in this one process's command line, visible
+to nothing but the migration container itself (one container, no shell access)."""
 
 
 def artifacts_destination(storage_account: str, container: str = ARTIFACTS_CONTAINER) -> str:
@@ -86,6 +94,11 @@ def allowed_hosts(namespace: str, service: str = APP) -> list[str]:
 def server_command() -> list[str]:
     """The container command: the wrapper (``$0`` is a label, ``$@`` the container args)."""
     return ["/bin/sh", "-c", SERVER_WRAPPER, "mlflow-server"]
+
+
+def upgrade_command() -> list[str]:
+    """The migration Job's command (same image, same environment as the server)."""
+    return ["/bin/sh", "-c", UPGRADE_WRAPPER, "mlflow-db-upgrade"]
 
 
 def server_args(

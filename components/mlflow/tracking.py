@@ -3,14 +3,18 @@
 Creates, in its own namespace: a workload identity (user-assigned identity federated to the
 ``mlflow`` service account, Storage Blob Data Contributor on the artifacts container, Key
 Vault Secrets User on the database password secret), the service account, a
-SecretProviderClass that mounts the password from Key Vault as a file, the Deployment, a
-ClusterIP Service, a NetworkPolicy admitting only the platform's namespaces, and a
-PodDisruptionBudget when there are two replicas or more.
+SecretProviderClass that mounts the password from Key Vault as a file, the schema migration
+Job (:mod:`components.mlflow.migration`), the Deployment, a ClusterIP Service, a NetworkPolicy
+admitting only the platform's namespaces, and a PodDisruptionBudget when there are two
+replicas or more.
 
-The server signs in to PostgreSQL with a password: MLflow's SQLAlchemy engine cannot refresh
-Entra tokens. The password is never a Kubernetes Secret; the container runs a small shell
-wrapper (:data:`components.mlflow.server.SERVER_WRAPPER`) that reads the mounted file,
-URL-encodes it into the backend URI and execs ``mlflow server``. Artifacts go to Blob
+The migration waits for the ``mlflow`` database and for the Job that creates MLflow's own
+database role (both handed over by id); the Deployment waits for the migration, so replicas
+never race to create MLflow's tables. The server signs in to PostgreSQL as that role, with a
+password: MLflow's SQLAlchemy engine cannot refresh Entra tokens. The password is never a
+Kubernetes Secret; the container runs a small shell wrapper
+(:data:`components.mlflow.server.SERVER_WRAPPER`) that reads the mounted file, URL-encodes
+it into the backend URI and execs ``mlflow server``. Artifacts go to Blob
 storage (``wasbs://``) through DefaultAzureCredential, i.e. the workload identity the webhook
 injects.
 
@@ -27,8 +31,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.identity.workload_identity import USE_LABEL, WorkloadIdentity, WorkloadIdentityArgs
+from components.kit import jobs
 from components.kit import kubernetes as kube
 from components.kit.shared import ScopedRoleAssignmentSpec
+from components.mlflow.migration import create_migration_job
 from components.mlflow.server import (
     APP,
     MLFLOW_PORT,
@@ -47,7 +53,8 @@ RUN_AS_USER = 1000
 # With --serve-artifacts MLflow buffers each uploaded or downloaded artifact whole in its temp
 # dir before it reaches Blob storage, so /tmp must hold the largest model plus concurrency.
 MIN_REPLICAS_FOR_PDB = 2
-# The first start migrates an empty database; allow five minutes before liveness applies.
+# Startup only checks the schema the migration Job wrote; five minutes before liveness applies
+# still cover a slow first import of MLflow on a small node.
 STARTUP_PERIOD_SECONDS = 5
 STARTUP_FAILURES = 60
 
@@ -77,9 +84,14 @@ class MlflowArgs:
     postgres_fqdn: pulumi.Input[str]
     """FQDN of the PostgreSQL flexible server."""
     postgres_login: pulumi.Input[str]
-    """Login MLflow signs in with."""
+    """MLflow's own database role (login), with rights on the ``mlflow`` database only."""
     postgres_password_secret_name: pulumi.Input[str]
     """Key Vault secret holding that login's password."""
+    database_resource_id: pulumi.Input[str]
+    """Azure id of the ``mlflow`` database: the migration and the server wait for it."""
+    roles_job_id: pulumi.Input[str]
+    """Id of the Job that creates MLflow's database role (``DatabaseRoles.job_id``): the
+    migration waits for it to complete."""
     node_placement: kube.Placement
     """Node pool the server runs on."""
     client_namespaces: Sequence[str]
@@ -149,11 +161,24 @@ class Mlflow(pulumi.ComponentResource):
             opts=in_namespace,
         )
         selector = kube.app_labels(APP, "tracking-server")
+        ready: list[pulumi.Resource] = [account, provider_class, identity]
+        migration = create_migration_job(
+            f"{name}-db-upgrade",
+            namespace=args.namespace,
+            image=args.image,
+            env=self._env(args),
+            service_account=SERVICE_ACCOUNT,
+            secret_provider_class=SECRET_PROVIDER_CLASS,
+            run_as_user=RUN_AS_USER,
+            node_placement=args.node_placement,
+            wait_for=(args.database_resource_id, args.roles_job_id),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
+        )
         self._create_deployment(
             name,
             args,
             selector,
-            pulumi.ResourceOptions(parent=self, depends_on=[account, provider_class, identity]),
+            pulumi.ResourceOptions(parent=self, depends_on=[*ready, migration]),
         )
         self._create_service(name, args, selector, in_namespace)
         kube.create_ingress_policy(
@@ -222,6 +247,13 @@ class Mlflow(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    @staticmethod
+    def _env(args: MlflowArgs) -> pulumi.Output[list[k8s.core.v1.EnvVarArgs]]:
+        """The server's environment, shared by the migration Job."""
+        return pulumi.Output.all(args.postgres_fqdn, args.postgres_login).apply(
+            lambda values: kube.env_vars(server_env(db_host=values[0], db_user=values[1]))
+        )
+
     def _create_deployment(
         self,
         name: str,
@@ -234,15 +266,12 @@ class Mlflow(pulumi.ComponentResource):
                 storage_account=account, namespace=args.namespace, workers=args.workers
             )
         )
-        env = pulumi.Output.all(args.postgres_fqdn, args.postgres_login).apply(
-            lambda values: kube.env_vars(server_env(db_host=values[0], db_user=values[1]))
-        )
         container = k8s.core.v1.ContainerArgs(
             name=APP,
             image=args.image,
             command=server_command(),
             args=container_args,
-            env=env,
+            env=self._env(args),
             ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=MLFLOW_PORT)],
             startup_probe=kube.http_probe(
                 "/health", "http", period=STARTUP_PERIOD_SECONDS, failures=STARTUP_FAILURES
@@ -281,7 +310,10 @@ class Mlflow(pulumi.ComponentResource):
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=APP, namespace=args.namespace, labels={**kube.part_of_labels(), **selector}
+                # Waits for the database directly too (the migration already waits for it).
+                name=jobs.after(APP, args.database_resource_id),
+                namespace=args.namespace,
+                labels={**kube.part_of_labels(), **selector},
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=args.replicas,

@@ -1,25 +1,25 @@
 """Kubernetes objects of the pgvector engine (used by :mod:`components.vectordb.store`).
 
 The collection's schema (:func:`components.vectordb.schema.schema_sql`) lives in a ConfigMap and
-a Job applies it to the ``vectors`` database with ``psql``, signing in with the password the
-Secrets Store CSI driver mounts from Key Vault. Both are named after a hash of the SQL and the
-image: Job templates are immutable, so a changed schema is a new Job (a new run), and an
-unchanged one is left alone.
+a Job applies it to the ``vectors`` database with ``psql``, signing in as the vector store's own
+database role with the password the Secrets Store CSI driver mounts from Key Vault. Both are
+named after a hash of the SQL and the image (:func:`components.kit.jobs.content_name`): a
+changed schema is a new Job (a new run), and an unchanged one is left alone. The Job starts
+only after what it names in ``wait_for`` exists (the database, the role bootstrap).
 """
 
 from __future__ import annotations
 
-import hashlib
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.identity.workload_identity import USE_LABEL
+from components.kit import jobs
 from components.kit import kubernetes as kube
 
-# psql must be at least the server's major version (the config allows 16 and 17).
-SCHEMA_JOB_IMAGE = "docker.io/library/postgres:17.10-alpine"
-SCHEMA_JOB_USER = 70  # the `postgres` user of the alpine postgres image
+SCHEMA_JOB_IMAGE = jobs.PSQL_IMAGE
+SCHEMA_JOB_USER = jobs.PSQL_USER
 APP = "vector-schema"
 SECRET_PROVIDER_CLASS = "vector-schema-postgres"
 SCHEMA_DIR = "/schema"
@@ -40,8 +40,7 @@ exec psql --no-psqlrc --set ON_ERROR_STOP=1 --single-transaction --file "$SCHEMA
 
 def run_name(sql: str, image: str) -> str:
     """``vector-schema-<hash>``: changes exactly when the SQL or the image does."""
-    digest = hashlib.sha256(f"{image}\n{sql}".encode()).hexdigest()[:8]
-    return f"{APP}-{digest}"
+    return jobs.content_name(APP, image, sql)
 
 
 def job_env(host: str, login: str) -> dict[str, str]:
@@ -69,9 +68,13 @@ def create_schema(
     host: pulumi.Input[str],
     login: pulumi.Input[str],
     node_placement: kube.Placement,
+    wait_for: tuple[pulumi.Input[Any], ...],
     opts: pulumi.ResourceOptions,
 ) -> k8s.batch.v1.Job:
-    """The schema ConfigMap and the Job that applies it (the Job waits for the ConfigMap)."""
+    """The schema ConfigMap and the Job that applies it.
+
+    The Job waits for the ConfigMap and for every output in ``wait_for``.
+    """
     job_name = run_name(sql, image)
     config_map = k8s.core.v1.ConfigMap(
         f"{name}-schema",
@@ -116,19 +119,15 @@ def create_schema(
             kube.secrets_volume(SECRET_PROVIDER_CLASS),
         ],
     )
-    return k8s.batch.v1.Job(
+    return jobs.create_job(
         f"{name}-schema-job",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=job_name, namespace=namespace, labels={**kube.part_of_labels(), **labels}
-        ),
-        spec=k8s.batch.v1.JobSpecArgs(
-            backoff_limit=JOB_BACKOFF_LIMIT,
-            active_deadline_seconds=JOB_DEADLINE_SECONDS,
-            template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels={**labels, USE_LABEL: "true"}),
-                spec=pod,
-            ),
-        ),
+        namespace=namespace,
+        job_name=job_name,
+        labels=labels,
+        pod=pod,
+        backoff_limit=JOB_BACKOFF_LIMIT,
+        deadline_seconds=JOB_DEADLINE_SECONDS,
+        wait_for=wait_for,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[config_map])),
     )
 

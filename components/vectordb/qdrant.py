@@ -1,7 +1,8 @@
 """Kubernetes objects of the in-cluster Qdrant engine (used by :mod:`components.vectordb.store`).
 
 A single-replica StatefulSet (Qdrant's distributed mode needs its own cluster settings) with a
-data volume per pod from a volumeClaimTemplate, a ClusterIP Service for clients and the
+data volume per pod from a volumeClaimTemplate (by default on a Premium SSD storage class made
+here, zone-redundant when the pool spans zones), a ClusterIP Service for clients and the
 headless Service the StatefulSet is governed by. The API key is read from the file the
 Secrets Store CSI driver mounts from Key Vault; no Kubernetes Secret is created.
 
@@ -31,6 +32,7 @@ HTTP_PORT = 6333
 GRPC_PORT = 6334
 HOME = "/qdrant"
 STORAGE_VOLUME = "storage"
+DISK_CSI_DRIVER = "disk.csi.azure.com"
 # Non-root ids that Qdrant's own chart uses; fsGroup makes the data volume writable.
 RUN_AS_USER = 1000
 RUN_AS_GROUP = 2000
@@ -150,6 +152,39 @@ def create_statefulset(
                 )
             ),
         ),
+        opts=opts,
+    )
+
+
+def storage_class_name(zone_redundant: bool) -> str:
+    """Name of the platform's class for the data volume."""
+    return f"{APP}-premium-{'zrs' if zone_redundant else 'lrs'}"
+
+
+def create_storage_class(
+    name: str, *, zone_redundant: bool, retain: bool, opts: pulumi.ResourceOptions
+) -> k8s.storage.v1.StorageClass:
+    """A Premium SSD class of the Azure Disk CSI driver for the data volume.
+
+    A locally redundant disk lives in one zone: on a pool that spans zones, a pod rescheduled
+    into another zone could not attach it. A zone-redundant disk (``Premium_ZRS``) attaches in
+    every zone of the region. AKS's built-in ``managed-csi-premium`` is LRS or ZRS depending on
+    the cluster's zones, so the platform names the SKU itself. ``WaitForFirstConsumer`` creates
+    the disk where the pod is scheduled. Disk SKUs (``skuName``):
+    https://github.com/kubernetes-sigs/azuredisk-csi-driver/blob/master/docs/driver-parameters.md
+    and https://learn.microsoft.com/azure/virtual-machines/disks-redundancy
+    """
+    return k8s.storage.v1.StorageClass(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=storage_class_name(zone_redundant), labels=kube.part_of_labels()
+        ),
+        provisioner=DISK_CSI_DRIVER,
+        parameters={"skuName": "Premium_ZRS" if zone_redundant else "Premium_LRS"},
+        # Protected stacks keep the Azure disk even if the claim is deleted by hand.
+        reclaim_policy="Retain" if retain else "Delete",
+        volume_binding_mode="WaitForFirstConsumer",
+        allow_volume_expansion=True,
         opts=opts,
     )
 

@@ -7,7 +7,9 @@ NetworkPolicy.
 
 - ``pgvector``: the collection's schema (:func:`components.vectordb.schema.schema_sql`) and a
   Job that applies it to the ``vectors`` database of the flexible server
-  (:mod:`components.pgvector`). The namespace admits no ingress at all.
+  (:mod:`components.vectordb.pgvector`), signed in as the store's own database role, once the
+  database exists and the role bootstrap (:mod:`components.data.db_roles_job`) completed. The
+  namespace admits no ingress at all.
 - ``qdrant``: a generated API key (``random.RandomPassword``) stored as a Key Vault secret,
   the StatefulSet with its data volume (:mod:`components.qdrant`), the client and headless
   Services, and a NetworkPolicy admitting only the platform's namespaces. With ``protect``
@@ -72,15 +74,25 @@ class VectorStoreArgs:
     postgres_fqdn: pulumi.Input[str] | None = None
     """pgvector: FQDN of the flexible server."""
     postgres_login: pulumi.Input[str] | None = None
-    """pgvector: login the schema job signs in with."""
+    """pgvector: the vector store's own database role (rights on ``vectors`` only), used by
+    the schema job and by clients (ingestion)."""
     postgres_password_secret_name: pulumi.Input[str] | None = None
     """pgvector: Key Vault secret holding that login's password."""
+    database_resource_id: pulumi.Input[str] | None = None
+    """pgvector: Azure id of the ``vectors`` database: the schema job waits for it."""
+    roles_job_id: pulumi.Input[str] | None = None
+    """pgvector: id of the Job that creates the role and the ``vector`` extension
+    (``DatabaseRoles.job_id``): the schema job waits for it to complete."""
     schema_job_image: str = pgvector.SCHEMA_JOB_IMAGE
     """pgvector: pinned image providing ``psql``."""
     qdrant_image: str = "docker.io/qdrant/qdrant:v1.19.0"
     """qdrant: pinned image."""
-    storage_class: str = "managed-csi-premium"
-    """qdrant: storage class of the data volume."""
+    storage_class: str | None = None
+    """qdrant: an existing storage class for the data volume; None creates the platform's
+    Premium SSD class (see ``zone_redundant_storage_enabled``)."""
+    zone_redundant_storage_enabled: bool = False
+    """qdrant: the platform's class uses zone-redundant disks (``Premium_ZRS``); turn on when
+    the engine's pool spans more than one zone."""
     storage_size_gi: int = 32
     """qdrant: size of the data volume (GiB)."""
     cpu_request: str = "500m"
@@ -98,13 +110,20 @@ class VectorStoreArgs:
 
 
 _PGVECTOR_INPUTS = (
-    "engine pgvector needs postgres_fqdn, postgres_login and postgres_password_secret_name"
+    "engine pgvector needs postgres_fqdn, postgres_login, postgres_password_secret_name, "
+    "database_resource_id and roles_job_id"
 )
 
 
 def _check_args(args: VectorStoreArgs) -> None:
     """Reject args that cannot work before anything is registered."""
-    missing = (args.postgres_fqdn, args.postgres_login, args.postgres_password_secret_name)
+    missing = (
+        args.postgres_fqdn,
+        args.postgres_login,
+        args.postgres_password_secret_name,
+        args.database_resource_id,
+        args.roles_job_id,
+    )
     if args.engine == "pgvector" and None in missing:
         raise ValueError(_PGVECTOR_INPUTS)
     if args.engine not in ("pgvector", "qdrant"):
@@ -222,7 +241,14 @@ class VectorStore(pulumi.ComponentResource):
     ) -> tuple[pulumi.Output[str], pulumi.Output[str], WorkloadIdentity]:
         fqdn, login = args.postgres_fqdn, args.postgres_login
         secret_name = args.postgres_password_secret_name
-        if fqdn is None or login is None or secret_name is None:
+        database, roles = args.database_resource_id, args.roles_job_id
+        if (
+            fqdn is None
+            or login is None
+            or secret_name is None
+            or database is None
+            or roles is None
+        ):
             raise ValueError(_PGVECTOR_INPUTS)
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         password_scope = pulumi.Output.concat(args.key_vault_resource_id, "/secrets/", secret_name)
@@ -247,6 +273,7 @@ class VectorStore(pulumi.ComponentResource):
             host=fqdn,
             login=login,
             node_placement=args.node_placement,
+            wait_for=(database, roles),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *ready]),
         )
         # The job makes outbound connections only; nothing may connect to its pods.
@@ -300,11 +327,21 @@ class VectorStore(pulumi.ComponentResource):
             identity=identity,
             opts=in_namespace,
         )
+        storage_class = args.storage_class
+        if storage_class is None:
+            created = qdrant.create_storage_class(
+                f"{name}-storage-class",
+                zone_redundant=args.zone_redundant_storage_enabled,
+                retain=args.protect,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            storage_class = qdrant.storage_class_name(args.zone_redundant_storage_enabled)
+            ready.append(created)
         qdrant.create_statefulset(
             f"{name}-statefulset",
             namespace=args.namespace,
             image=args.qdrant_image,
-            storage_class=args.storage_class,
+            storage_class=storage_class,
             storage_size_gi=args.storage_size_gi,
             node_placement=args.node_placement,
             resources=kube.resources(

@@ -2,8 +2,9 @@
 
 Rules: retention inside Azure's ranges; no blob versioning on the data lake (ADLS Gen2 does
 not support it); zone-redundant HA never on Burstable; the PostgreSQL server names a Microsoft
-Entra administrator; pgvector HNSW indexes at most 2000 dimensions; qdrant needs a storage
-class; images pinned (a version tag or a digest, never ``latest``).
+Entra administrator; pgvector HNSW indexes at most 2000 dimensions; images pinned (a version
+tag or a digest, never ``latest``). Qdrant's storage class against the pool's zones is a
+cross-section rule (:mod:`infra.config.model`).
 """
 
 from __future__ import annotations
@@ -152,7 +153,9 @@ class QdrantConfig(ConfigModel):
 
     image: str = "docker.io/qdrant/qdrant:v1.19.0"
     storage_class: str | None = None
-    """Storage class of the data volume, e.g. ``managed-csi-premium``. Required."""
+    """An existing storage class for the data volume. Unset (recommended): the platform
+    creates a Premium SSD class, zone-redundant (``Premium_ZRS``) when the Qdrant pool spans
+    more than one zone, so the volume can follow the pod to another zone."""
     storage_size_gi: int = Field(default=32, ge=1, le=32767)
     namespace: str = "qdrant"
 
@@ -191,8 +194,6 @@ class VectorDbConfig(ConfigModel):
                 self.dimensions,
                 f"must be <= {PGVECTOR_MAX_INDEXED_DIMENSIONS} for a pgvector HNSW index",
             )
-        if self.engine == "qdrant" and not self.qdrant.storage_class:
-            raise rule_error("qdrant.storageClass", None, "is required when engine is qdrant")
         return self
 
 

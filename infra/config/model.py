@@ -32,6 +32,12 @@ _SUFFIX = re.compile(r"^[a-z0-9]{4,8}$")
 _TAG_NAME = re.compile(r"^[^<>%&\\?/]{1,512}$")
 MIN_PROD_ZONES = 2
 MIN_PROD_REPLICAS = 2
+# AKS's built-in Azure Disk classes. AKS, not the stack, decides whether their disks are LRS
+# (zonal: a pod cannot follow its volume to another zone) or ZRS — by the cluster's zones, from
+# Kubernetes 1.29: https://learn.microsoft.com/azure/aks/availability-zones-overview#volumes
+AKS_BUILT_IN_DISK_CLASSES = frozenset(
+    {"default", "managed-csi", "managed-csi-premium", "managed", "managed-premium"}
+)
 
 Environment = Literal["dev", "test", "prod"]
 
@@ -191,7 +197,30 @@ class PlatformConfig(ConfigModel):
             raise rule_error(
                 "postgres.privateAccessEnabled", True, "needs network.subnets.postgres"
             )
+        self._qdrant_storage()
         return self
+
+    @property
+    def vector_pool_zones(self) -> list[str]:
+        """Zones of the pool the vector store runs on (the CPU user pool)."""
+        return list(self.cpu_pool.zones if self.cpu_pool.zones is not None else self.cluster.zones)
+
+    def _qdrant_storage(self) -> None:
+        storage_class = self.vector_db.qdrant.storage_class
+        zones = self.vector_pool_zones
+        if (
+            self.vector_db.engine == "qdrant"
+            and len(zones) > 1
+            and storage_class in AKS_BUILT_IN_DISK_CLASSES
+        ):
+            raise rule_error(
+                "vectorDb.qdrant.storageClass",
+                storage_class,
+                f"is an AKS built-in class whose disk SKU (LRS or ZRS) AKS picks, but Qdrant's "
+                f"pool (cpuPool) spans zones {','.join(zones)}: leave storageClass unset for "
+                "the platform's Premium_ZRS class, or name a class with skuName Premium_ZRS "
+                "or StandardSSD_ZRS",
+            )
 
     @model_validator(mode="after")
     def _prod_rules(self) -> Self:

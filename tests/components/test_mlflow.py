@@ -13,8 +13,8 @@ from components.kit.shared import BUILT_IN_ROLES
 from components.mlflow import server as mlflow_server
 from offline.runner import OfflineRun
 from tests.manifests.workload_inputs import (
-    ADMIN_LOGIN,
-    PASSWORD_SECRET,
+    MLFLOW_LOGIN,
+    MLFLOW_PASSWORD_SECRET,
     container,
     env_of,
     objects,
@@ -67,7 +67,7 @@ def test_mlflow_command_builds_backend_uri_from_mounted_password_file_when_deplo
         "volumeAttributes": {"secretProviderClass": "mlflow-postgres"},
     }
     assert env["MLFLOW_DB_HOST"].endswith(".postgres.database.azure.com")
-    assert env["MLFLOW_DB_USER"] == ADMIN_LOGIN
+    assert env["MLFLOW_DB_USER"] == MLFLOW_LOGIN
     assert (env["MLFLOW_DB_PORT"], env["MLFLOW_DB_NAME"], env["MLFLOW_DB_SSLMODE"]) == (
         "5432",
         "mlflow",
@@ -87,7 +87,11 @@ def test_mlflow_secret_provider_class_maps_password_secret_to_file_when_deployed
     assert spc["spec"]["provider"] == "azure"
     assert "secretObjects" not in spc["spec"]
     assert items == [
-        {"objectName": PASSWORD_SECRET, "objectType": "secret", "objectAlias": "postgres-password"}
+        {
+            "objectName": MLFLOW_PASSWORD_SECRET,
+            "objectType": "secret",
+            "objectAlias": "postgres-password",
+        }
     ]
     assert params["usePodIdentity"] == "false"
     assert params["clientID"] == seen["mlflow.client_id"]
@@ -167,7 +171,7 @@ def test_mlflow_identity_roles_scoped_to_container_and_password_secret_when_depl
 
     assert blob["scope"] == inputs.artifacts_container_resource_id
     assert blob["roleDefinitionId"].endswith(BUILT_IN_ROLES["Storage Blob Data Contributor"])
-    assert vault["scope"] == f"{inputs.key_vault_resource_id}/secrets/{PASSWORD_SECRET}"
+    assert vault["scope"] == f"{inputs.key_vault_resource_id}/secrets/{MLFLOW_PASSWORD_SECRET}"
     assert vault["roleDefinitionId"].endswith(BUILT_IN_ROLES["Key Vault Secrets User"])
     assert {blob["principalType"], vault["principalType"]} == {"ServicePrincipal"}
 

@@ -17,12 +17,14 @@ from components.vectordb.schema import index_name, nearest_sql, schema_sql
 from components.vectordb.store import VectorStore, VectorStoreArgs
 from offline.runner import MASK, SECRET_PLACEHOLDER, OfflineRun
 from tests.manifests.workload_inputs import (
-    ADMIN_LOGIN,
-    PASSWORD_SECRET,
+    VECTORS_LOGIN,
+    VECTORS_PASSWORD_SECRET,
     container,
     env_of,
+    in_namespace,
     objects,
     one,
+    one_in,
     render,
     stack_config,
     workload_inputs,
@@ -88,7 +90,7 @@ def test_vector_store_pgvector_job_applies_schema_with_mounted_password(
     pg: tuple[OfflineRun, dict[str, Any]],
 ) -> None:
     run, _ = pg
-    (job,) = objects(run, "Job")
+    job = one_in(run, "Job", "vector-store")
     name = job["metadata"]["name"]
     psql = container(job, "psql")
     env = env_of(psql)
@@ -109,7 +111,7 @@ def test_vector_store_pgvector_job_applies_schema_with_mounted_password(
     assert mounts["secrets-store"] == "/mnt/secrets-store"
     assert (env["PGDATABASE"], env["PGUSER"], env["PGSSLMODE"]) == (
         "vectors",
-        ADMIN_LOGIN,
+        VECTORS_LOGIN,
         "require",
     )
     assert pod["restartPolicy"] == "Never"
@@ -130,10 +132,14 @@ def test_vector_store_pgvector_reads_only_password_secret_when_deployed(
     ]
     account = one(run, "ServiceAccount", "vector-schema")
 
-    assert role["scope"] == f"{inputs.key_vault_resource_id}/secrets/{PASSWORD_SECRET}"
+    assert role["scope"] == f"{inputs.key_vault_resource_id}/secrets/{VECTORS_PASSWORD_SECRET}"
     assert role["roleDefinitionId"].endswith(BUILT_IN_ROLES["Key Vault Secrets User"])
     assert items == [
-        {"objectName": PASSWORD_SECRET, "objectType": "secret", "objectAlias": "postgres-password"}
+        {
+            "objectName": VECTORS_PASSWORD_SECRET,
+            "objectType": "secret",
+            "objectAlias": "postgres-password",
+        }
     ]
     assert (
         account["metadata"]["annotations"][CLIENT_ID_ANNOTATION] == seen["vector_store.client_id"]
@@ -148,7 +154,7 @@ def test_vector_store_pgvector_outputs_vectors_database_endpoint(
     fqdn = workload_inputs(stack_config("dev"), "dev").postgres_fqdn
 
     assert seen["vector_store.endpoint"] == f"postgresql://{fqdn}:5432/vectors"
-    assert seen["vector_store.credential_secret_name"] == PASSWORD_SECRET
+    assert seen["vector_store.credential_secret_name"] == VECTORS_PASSWORD_SECRET
     assert seen["vector_store.name"] == "pgvector"
     assert objects(run, "StatefulSet") == []
 
@@ -157,7 +163,9 @@ def test_vector_store_pgvector_denies_all_ingress_in_its_namespace(
     pg: tuple[OfflineRun, dict[str, Any]],
 ) -> None:
     run, _ = pg
-    policy = one(run, "NetworkPolicy", "deny-all-ingress")
+    policy = one_in(run, "NetworkPolicy", "vector-store")
+
+    assert policy["metadata"]["name"] == "deny-all-ingress"
 
     assert policy["metadata"]["namespace"] == "vector-store"
     assert policy["spec"]["podSelector"] == {}
@@ -168,8 +176,8 @@ def test_vector_store_pgvector_denies_all_ingress_in_its_namespace(
 def test_vector_store_job_name_changes_when_dimensions_change(run_components: Runner) -> None:
     first, _ = render(stack_config("dev"), "dev", run_components)
     second, _ = render(stack_config("dev", vectorDb={"dimensions": 768}), "dev", run_components)
-    (job_a,) = objects(first, "Job")
-    (job_b,) = objects(second, "Job")
+    job_a = one_in(first, "Job", "vector-store")
+    job_b = one_in(second, "Job", "vector-store")
 
     assert job_a["metadata"]["name"] != job_b["metadata"]["name"]
     assert (
@@ -289,7 +297,8 @@ def test_vector_store_qdrant_outputs_cluster_endpoint_and_runs_restricted(
     assert server["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert server["resources"]["limits"] == {"cpu": "2", "memory": "4Gi"}
     assert pod["nodeSelector"] == {"pool": "cpu"}
-    assert objects(run, "Job") == []
+    assert in_namespace(run, "Job", "qdrant") == []
+    assert [j["metadata"]["namespace"] for j in objects(run, "Job")] == ["db-roles", "mlflow"]
 
 
 def test_vector_store_rejects_pgvector_without_postgres_inputs(run_components: Runner) -> None:

@@ -10,6 +10,17 @@ from collections.abc import Callable, Iterator
 from typing import NoReturn, TypeVar
 
 import pytest
+from db_roles_local import (
+    LEGACY_TABLE,
+    FlexibleServer,
+    access_snapshot,
+    connect,
+    dev_workloads,
+    prepare_server,
+    rendered_job,
+    run_roles_job,
+    with_database,
+)
 from services import (
     INSTALL_HINT,
     AzuriteService,
@@ -19,6 +30,8 @@ from services import (
     start_azurite,
     start_postgres,
 )
+
+from tests.manifests.workload_inputs import ADMIN_LOGIN
 
 _S = TypeVar("_S", PostgresService, AzuriteService)
 
@@ -57,3 +70,23 @@ def azurite_connection_string() -> Iterator[str]:
         yield service.connection_string
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def flexible_server(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> FlexibleServer:
+    """The dev stack's database-roles Job, run twice as the (non-superuser) administrator."""
+    server = prepare_server(postgres_dsn)
+    with connect(with_database(postgres_dsn, "vectors"), autocommit=True) as conn:
+        conn.execute(f"SET ROLE {ADMIN_LOGIN}")
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {LEGACY_TABLE} (id serial PRIMARY KEY)")
+    job = rendered_job(dev_workloads(), "db-roles", "roles.sql")
+    base = tmp_path_factory.mktemp("db-roles-job")
+    first = run_roles_job(job, server, base / "first")
+    after_first = access_snapshot(postgres_dsn)
+    second = run_roles_job(job, server, base / "second")
+    return FlexibleServer(
+        server=server,
+        job=job,
+        runs=(first, second),
+        snapshots=(after_first, access_snapshot(postgres_dsn)),
+    )

@@ -1,19 +1,22 @@
-"""The MLflow server exactly as the Mlflow component deploys it, run for real.
+"""MLflow's migration Job and server exactly as the Mlflow component deploys them, run for real.
 
-The dev stack's Deployment is rendered under the mocks and its container's command, args and
-environment are run on this machine, substituting only endpoints:
+The dev stack's migration Job and Deployment are rendered under the mocks and their
+containers' command, args and environment are run on this machine, substituting only
+endpoints:
 
 - the flexible server's FQDN and port -> a local PostgreSQL on 127.0.0.1 (TLS off: the local
-  server has none), the database name -> a fresh one;
-- the password file the CSI driver mounts -> a temp file with a password that needs
-  URL-encoding, for a login that must present it (scram-sha-256);
+  server has none) whose ``mlflow`` database and ``mlflow_app`` role were made by the dev
+  stack's roles Job (``flexible_server``); no administrator password is given to MLflow;
+- the password file the CSI driver mounts -> a temp file with the role's password, which
+  needs URL-encoding, for a login that must present it (scram-sha-256);
 - the workload identity -> ``AZURE_STORAGE_CONNECTION_STRING`` of Azurite (the ``wasbs://``
   destination is unchanged: with a connection string MLflow ignores the account in the URI);
 - ``--host``/``--port`` -> 127.0.0.1 and a free port; the pod's ``/tmp`` emptyDir -> a temp dir.
 
-Then the MLflow client logs a run with a metric and an artifact, registers a model version
-and loads it back. The working directory stands in for the read-only root filesystem: the
-server must leave it untouched.
+The migration runs first (twice: the second run is the upgrade path), then the server starts
+on the migrated database without creating tables itself. The MLflow client logs a run with a
+metric and an artifact, registers a model version and loads it back. The working directory
+stands in for the read-only root filesystem: the server must leave it untouched.
 """
 
 from __future__ import annotations
@@ -36,25 +39,31 @@ import pandas as pd
 import psycopg
 import pytest
 from azure.storage.blob import BlobServiceClient
+from db_roles_local import (
+    FlexibleServer,
+    connect,
+    dev_workloads,
+    login,
+    port_of,
+    with_database,
+)
 from mlflow.tracking import MlflowClient
-from psycopg import sql
 from services import free_port, log_tail
 
 from components.mlflow.server import ARTIFACTS_CONTAINER, MLFLOW_PORT
-from offline.runner import OfflineRun, run_callable
+from offline.runner import OfflineRun
 from tests.manifests.workload_inputs import (
-    ADMIN_LOGIN,
+    MLFLOW_LOGIN,
     container,
     env_of,
+    in_namespace,
     one,
-    render,
-    stack_config,
 )
 
 pytestmark = pytest.mark.integration
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
-PASSWORD = "p@ss:w/rd#%?&= é+"
+MIGRATION_TIMEOUT = 180
 START_TIMEOUT = 180.0
 VENV_BIN = Path(sys.executable).parent
 
@@ -102,34 +111,6 @@ def _health(port: int, host_header: str | None = None, path: str = "/health") ->
         conn.close()
 
 
-@contextlib.contextmanager
-def _password_database(postgres_dsn: str) -> Iterator[str]:
-    """A fresh database owned by the stack's login, reachable only with its password."""
-    name = f"mlflow_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_LOGIN,))
-        verb = "ALTER" if exists.fetchone() else "CREATE"
-        conn.execute(
-            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(ADMIN_LOGIN), sql.Literal(PASSWORD)
-            )
-        )
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(ADMIN_LOGIN)
-            )
-        )
-        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
-        # First matching line wins: this login must present its password for this database.
-        hba.write_text(f"host {name} {ADMIN_LOGIN} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
-        conn.execute("SELECT pg_reload_conf()")
-    try:
-        yield name
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -146,81 +127,154 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployed() -> dict[str, Any]:
-    """The dev stack's MLflow container spec, as rendered under the mocks."""
-    run, _ = render(stack_config("dev"), "dev", lambda body: run_callable(body, stack="unit"))
-    return container(one(run, "Deployment", "mlflow"), "mlflow")
+def rendered() -> OfflineRun:
+    """The dev stack's workloads, as rendered under the mocks."""
+    return dev_workloads()
+
+
+@pytest.fixture(scope="module")
+def deployed(rendered: OfflineRun) -> dict[str, Any]:
+    """The dev stack's MLflow container spec."""
+    return container(one(rendered, "Deployment", "mlflow"), "mlflow")
+
+
+@pytest.fixture(scope="module")
+def migration(rendered: OfflineRun) -> dict[str, Any]:
+    """The dev stack's migration Job container spec."""
+    (job,) = in_namespace(rendered, "Job", "mlflow")
+    return container(job, "db-upgrade")
+
+
+def _local_env(
+    spec: dict[str, Any], flexible_server: FlexibleServer, base: Path, scratch: Path
+) -> dict[str, str]:
+    """A container's environment with only the endpoints and mounted paths made local."""
+    password_file = base / "postgres-password"
+    password_file.write_text(flexible_server.server.role_passwords["mlflow"])
+    return {
+        **env_of(spec),
+        "MLFLOW_DB_HOST": "127.0.0.1",
+        "MLFLOW_DB_PORT": port_of(flexible_server.server.dsn),
+        "MLFLOW_DB_SSLMODE": "disable",  # the local server has no TLS; Azure's requires it
+        "MLFLOW_DB_PASSWORD_FILE": str(password_file),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        # The image's `python` and `mlflow` are this virtualenv's.
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+    }
+
+
+@pytest.fixture(scope="module")
+def migrated(
+    migration: dict[str, Any],
+    flexible_server: FlexibleServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[subprocess.CompletedProcess[str]]:
+    """The migration Job's exact command run twice on the empty ``mlflow`` database, signed
+    in as MLflow's own role (no administrator password anywhere)."""
+    base = tmp_path_factory.mktemp("mlflow-migration")
+    scratch = base / "tmp"
+    scratch.mkdir()
+    env = _local_env(migration, flexible_server, base, scratch)
+    return [
+        subprocess.run(
+            migration["command"],
+            cwd=base,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=MIGRATION_TIMEOUT,
+            check=False,
+        )
+        for _ in range(2)
+    ]
 
 
 @pytest.fixture(scope="module")
 def server(
     deployed: dict[str, Any],
-    postgres_dsn: str,
+    migrated: list[subprocess.CompletedProcess[str]],
+    flexible_server: FlexibleServer,
     azurite_connection_string: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    """The deployed command running against local PostgreSQL and Azurite."""
+    """The deployed command running against the migrated database and Azurite."""
+    assert [m.returncode for m in migrated] == [0, 0], migrated[0].stderr + migrated[1].stderr
     base = tmp_path_factory.mktemp("mlflow-server")
     workdir, scratch = base / "workdir", base / "tmp"
     workdir.mkdir()
     scratch.mkdir()
-    password_file = base / "postgres-password"
-    password_file.write_text(PASSWORD)
-    BlobServiceClient.from_connection_string(azurite_connection_string).create_container(
-        ARTIFACTS_CONTAINER
-    )
+    BlobServiceClient.from_connection_string(
+        azurite_connection_string, connection_timeout=5, read_timeout=10
+    ).create_container(ARTIFACTS_CONTAINER)
     port = free_port()
     args = _replace_arg(_replace_arg(deployed["args"], "--host", "127.0.0.1"), "--port", str(port))
-    with _password_database(postgres_dsn) as database:
-        env = {
-            **env_of(deployed),
-            "MLFLOW_DB_HOST": "127.0.0.1",
-            "MLFLOW_DB_PORT": postgres_dsn.rsplit(":", 1)[1].split("/", maxsplit=1)[0],
-            "MLFLOW_DB_NAME": database,
-            "MLFLOW_DB_SSLMODE": "disable",  # the local server has no TLS; Azure's requires it
-            "MLFLOW_DB_PASSWORD_FILE": str(password_file),
-            "HOME": str(scratch),
-            "TMPDIR": str(scratch),
-            "AZURE_STORAGE_CONNECTION_STRING": azurite_connection_string,
-            # The image's `python` and `mlflow` are this virtualenv's.
-            "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        }
-        log = base / "server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [*deployed["command"], *args],
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log_tail(log)}")
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    if _health(port) == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"mlflow server not healthy in {START_TIMEOUT:.0f} s:\n{log_tail(log)}"
-                    )
-                time.sleep(0.5)
-            yield Server(
-                url=f"http://localhost:{port}",
-                port=port,
-                proc=proc,
-                log=log,
-                workdir=workdir,
-                scratch=scratch,
-                database=database,
-                args=args,
-            )
-        finally:
-            _stop(proc)
+    env = {
+        **_local_env(deployed, flexible_server, base, scratch),
+        "AZURE_STORAGE_CONNECTION_STRING": azurite_connection_string,
+    }
+    log = base / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*deployed["command"], *args],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log_tail(log)}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if _health(port) == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"mlflow server not healthy in {START_TIMEOUT:.0f} s:\n{log_tail(log)}")
+            time.sleep(0.5)
+        yield Server(
+            url=f"http://localhost:{port}",
+            port=port,
+            proc=proc,
+            log=log,
+            workdir=workdir,
+            scratch=scratch,
+            database=env["MLFLOW_DB_NAME"],
+            args=args,
+        )
+    finally:
+        _stop(proc)
+
+
+def test_mlflow_migration_job_creates_the_schema_as_mlflow_role_then_reruns(
+    migrated: list[subprocess.CompletedProcess[str]], flexible_server: FlexibleServer
+) -> None:
+    first, second = migrated
+    server = flexible_server.server
+    with login(server.dsn, MLFLOW_LOGIN, server.role_passwords["mlflow"], "mlflow") as conn:
+        owners = set(
+            conn.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        )
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "Creating initial MLflow database tables" in first.stderr
+    assert "Creating initial MLflow database tables" not in second.stderr
+    assert owners == {(MLFLOW_LOGIN,)}
+    assert len(revision) == 1
+    assert {"experiments", "runs", "metrics", "registered_models"} <= tables
+
+
+def test_mlflow_server_starts_on_migrated_database_without_creating_tables(
+    server: Server,
+) -> None:
+    assert server.proc.poll() is None, log_tail(server.log)
+    assert "Creating initial MLflow database tables" not in server.log.read_text()
 
 
 def test_mlflow_server_logs_registers_and_loads_model_when_run_as_deployed(
@@ -259,7 +313,7 @@ def test_mlflow_server_logs_registers_and_loads_model_when_run_as_deployed(
         .get_container_client(ARTIFACTS_CONTAINER)
         .list_blobs()
     ]
-    with psycopg.connect(postgres_dsn.rsplit("/", 1)[0] + f"/{server.database}") as conn:
+    with connect(with_database(postgres_dsn, server.database)) as conn:
         stored = conn.execute(
             "SELECT key, value FROM metrics WHERE run_uuid = %s", (run.info.run_id,)
         ).fetchall()
@@ -288,17 +342,13 @@ def test_mlflow_server_accepts_service_dns_and_rejects_other_hosts_when_run(
 
 
 def test_mlflow_server_rejects_wrong_password_when_login_requires_one(
-    server: Server, postgres_dsn: str
+    server: Server, flexible_server: FlexibleServer
 ) -> None:
-    host, port = "127.0.0.1", postgres_dsn.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
+    local = flexible_server.server
 
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(
-            host=host, port=port, dbname=server.database, user=ADMIN_LOGIN, password="wrong"
-        ).close()
-    with psycopg.connect(
-        host=host, port=port, dbname=server.database, user=ADMIN_LOGIN, password=PASSWORD
-    ) as conn:
+        login(local.dsn, MLFLOW_LOGIN, "wrong", server.database).close()
+    with login(local.dsn, MLFLOW_LOGIN, local.role_passwords["mlflow"], server.database) as conn:
         assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] >= 1  # type: ignore[index]
 
 

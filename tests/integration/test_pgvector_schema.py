@@ -1,14 +1,15 @@
 """The pgvector schema the VectorStore deploys, applied to a real PostgreSQL + pgvector.
 
 The dev stack's schema job is taken as rendered (its ConfigMap SQL, command and environment)
-and run for real with the local ``psql``, substituting only the endpoint (host, port,
-database), TLS (the local server has none) and the paths of the mounted files. Then real
+and run for real with the local ``psql`` against the ``vectors`` database the dev stack's roles
+Job prepared (``flexible_server``), signed in as the vector store's own role; only the endpoint
+(host, port), TLS (the local server has none) and the paths of the mounted files are
+substituted. Then real
 embeddings go in and come out nearest-first for each distance, through the HNSW index.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,21 +19,20 @@ from typing import Any
 import numpy as np
 import psycopg
 import pytest
+from db_roles_local import (
+    FlexibleServer,
+    RenderedJob,
+    connect,
+    dev_workloads,
+    rendered_job,
+    run_job,
+    with_database,
+)
 from pgvector.psycopg import register_vector
 from psycopg import sql
-from services import postgres_bin_dir
 
 from components.vectordb.schema import index_name, nearest_sql, schema_sql
 from offline.runner import OfflineRun
-from tests.manifests.workload_inputs import (
-    ADMIN_LOGIN,
-    container,
-    env_of,
-    objects,
-    one,
-    render,
-    stack_config,
-)
 
 pytestmark = pytest.mark.integration
 
@@ -48,93 +48,52 @@ EXPECTED = {
     "l2": ["near", "tilted", "opposite", "far"],
     "inner_product": ["far", "near", "tilted", "opposite"],
 }
-PASSWORD = "p@ss:w/rd#%?&= é+"  # same as test_mlflow_server: one role, one password
 
 
 def _vector(head: list[float]) -> np.ndarray[Any, np.dtype[np.float32]]:
     return np.array(head + [0.0] * (DIMENSIONS - len(head)), dtype=np.float32)
 
 
-def _with_database(dsn: str, database: str) -> str:
-    return dsn.rsplit("/", 1)[0] + f"/{database}"
-
-
 @pytest.fixture
 def database(postgres_dsn: str) -> Iterator[str]:
-    """A fresh database owned by the stack's admin login, which must sign in with a password."""
+    """A fresh database with pgvector, for the SQL-level tests (run as the local superuser)."""
     name = f"vectors_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_LOGIN,)).fetchone():
-            conn.execute(
-                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                    sql.Identifier(ADMIN_LOGIN), sql.Literal(PASSWORD)
-                )
-            )
-        else:
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(ADMIN_LOGIN), sql.Literal(PASSWORD)
-                )
-            )
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(ADMIN_LOGIN)
-            )
-        )
-        # Flexible Server allow-lists `vector` for its admin; locally only a superuser may
-        # create it, so the extension is created up front (the schema's CREATE is then a no-op).
-        with psycopg.connect(_with_database(postgres_dsn, name), autocommit=True) as db:
-            db.execute("CREATE EXTENSION vector")
-        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
-        # First matching line wins: this login must present its password for this database.
-        hba.write_text(f"host {name} {ADMIN_LOGIN} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
-        conn.execute("SELECT pg_reload_conf()")
+    with connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with connect(with_database(postgres_dsn, name), autocommit=True) as db:
+        db.execute("CREATE EXTENSION vector")
     yield name
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+    with connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
-def dev_job(run_components: Runner) -> tuple[list[str], dict[str, str], str]:
+def schema_job() -> RenderedJob:
     """The dev stack's schema job: command, environment and the SQL of its ConfigMap."""
-    run, _ = render(stack_config("dev"), "dev", run_components)
-    (job,) = objects(run, "Job")
-    psql = container(job, "psql")
-    schema = one(run, "ConfigMap", job["metadata"]["name"])["data"]["schema.sql"]
-    return psql["command"], env_of(psql), schema
+    return rendered_job(dev_workloads(), "vector-store", "schema.sql")
 
 
-def _run_job(
-    job: tuple[list[str], dict[str, str], str],
-    dsn: str,
-    database: str,
-    tmp: Path,
-    password: str = PASSWORD,
+@pytest.fixture
+def vectors(flexible_server: FlexibleServer) -> Iterator[FlexibleServer]:
+    """The ``vectors`` database as the roles Job left it, without a collection table."""
+    dsn = with_database(flexible_server.server.dsn, "vectors")
+    with connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.documents")
+    yield flexible_server
+    with connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.documents")
+
+
+def _run_schema_job(
+    job: RenderedJob, local: FlexibleServer, tmp: Path, password: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The job's exact command and environment, with the endpoint and file paths local."""
-    command, env, schema = job
-    password_file, schema_file = tmp / "postgres-password", tmp / "schema.sql"
-    password_file.write_text(password)
-    schema_file.write_text(schema)
-    port = dsn.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
-    local = {
-        **env,
-        "PGHOST": "127.0.0.1",
-        "PGPORT": port,
-        "PGDATABASE": database,
-        "PGSSLMODE": "disable",  # the local server has no TLS; Azure's requires it
-        "DB_PASSWORD_FILE": str(password_file),
-        "SCHEMA_FILE": str(schema_file),
-        "HOME": str(tmp),
-        "PATH": f"{postgres_bin_dir()}:{os.environ['PATH']}",
-    }
-    return subprocess.run(
-        command, env=local, capture_output=True, text=True, timeout=60, check=False
-    )
+    """The job's exact command and environment as the vector store's role, endpoint local."""
+    secret = local.server.role_passwords["vectors"] if password is None else password
+    return run_job(job, local.server, tmp, password=secret, script_env="SCHEMA_FILE")
 
 
 def _catalog(dsn: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn) as conn:
         columns = conn.execute(
             "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
             "WHERE attrelid = 'public.documents'::regclass AND attnum > 0 ORDER BY attnum"
@@ -146,7 +105,7 @@ def _catalog(dsn: str) -> list[tuple[Any, ...]]:
 
 
 def _insert_and_rank(dsn: str, distance: str) -> tuple[list[str], str]:
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with connect(dsn, autocommit=True) as conn:
         register_vector(conn)
         with conn.cursor() as cur:
             cur.executemany(
@@ -165,20 +124,23 @@ def _insert_and_rank(dsn: str, distance: str) -> tuple[list[str], str]:
     return ranked, plan
 
 
-def test_schema_job_applies_dev_schema_then_reapplies_unchanged(
-    dev_job: tuple[list[str], dict[str, str], str],
-    postgres_dsn: str,
-    database: str,
-    tmp_path: Path,
+def test_schema_job_applies_dev_schema_as_vectors_role_then_reapplies_unchanged(
+    schema_job: RenderedJob, vectors: FlexibleServer, tmp_path: Path
 ) -> None:
-    dsn = _with_database(postgres_dsn, database)
-    first = _run_job(dev_job, postgres_dsn, database, tmp_path)
+    dsn = with_database(vectors.server.dsn, "vectors")
+    first = _run_schema_job(schema_job, vectors, tmp_path / "first")
     before = _catalog(dsn)
-    second = _run_job(dev_job, postgres_dsn, database, tmp_path)
+    second = _run_schema_job(schema_job, vectors, tmp_path / "second")
+    with connect(dsn) as conn:
+        owner = conn.execute(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'documents'"
+        ).fetchone()
 
+    assert schema_job.env["PGUSER"] == "vectors_app"
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     assert _catalog(dsn) == before
+    assert owner == ("vectors_app",)
     assert ("embedding", "vector(384)", True) in before
     assert ("metadata", "jsonb", True) in before
     assert any(
@@ -188,13 +150,10 @@ def test_schema_job_applies_dev_schema_then_reapplies_unchanged(
 
 
 def test_schema_job_fails_with_wrong_password_when_password_required(
-    dev_job: tuple[list[str], dict[str, str], str],
-    postgres_dsn: str,
-    database: str,
-    tmp_path: Path,
+    schema_job: RenderedJob, vectors: FlexibleServer, tmp_path: Path
 ) -> None:
-    right = _run_job(dev_job, postgres_dsn, database, tmp_path)
-    wrong = _run_job(dev_job, postgres_dsn, database, tmp_path, password="wrong")
+    right = _run_schema_job(schema_job, vectors, tmp_path / "right")
+    wrong = _run_schema_job(schema_job, vectors, tmp_path / "wrong", password="wrong")
 
     assert right.returncode == 0, right.stderr
     assert wrong.returncode != 0
@@ -205,8 +164,8 @@ def test_schema_job_fails_with_wrong_password_when_password_required(
 def test_schema_ranks_nearest_first_through_hnsw_index_for_distance(
     postgres_dsn: str, database: str, distance: str
 ) -> None:
-    dsn = _with_database(postgres_dsn, database)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    dsn = with_database(postgres_dsn, database)
+    with connect(dsn, autocommit=True) as conn:
         conn.execute(schema_sql(table="documents", dimensions=DIMENSIONS, distance=distance))
 
     ranked, plan = _insert_and_rank(dsn, distance)
@@ -216,8 +175,8 @@ def test_schema_ranks_nearest_first_through_hnsw_index_for_distance(
 
 
 def test_schema_swaps_index_when_distance_changes(postgres_dsn: str, database: str) -> None:
-    dsn = _with_database(postgres_dsn, database)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    dsn = with_database(postgres_dsn, database)
+    with connect(dsn, autocommit=True) as conn:
         conn.execute(schema_sql(table="documents", dimensions=DIMENSIONS, distance="cosine"))
         conn.execute(schema_sql(table="documents", dimensions=DIMENSIONS, distance="l2"))
         names = {
@@ -233,8 +192,8 @@ def test_schema_swaps_index_when_distance_changes(postgres_dsn: str, database: s
 def test_schema_refuses_other_dimensions_when_table_exists(
     postgres_dsn: str, database: str
 ) -> None:
-    dsn = _with_database(postgres_dsn, database)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    dsn = with_database(postgres_dsn, database)
+    with connect(dsn, autocommit=True) as conn:
         conn.execute(schema_sql(table="documents", dimensions=DIMENSIONS, distance="cosine"))
 
         with pytest.raises(

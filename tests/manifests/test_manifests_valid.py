@@ -32,14 +32,17 @@ SCHEMA = json.loads(
 )
 CRD_KINDS = {"SecretProviderClass"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
-QDRANT = {"engine": "qdrant", "qdrant": {"storageClass": "managed-csi-premium"}}
-# Every engine, one and several MLflow replicas, protected and not, spot and on-demand.
+QDRANT = {"engine": "qdrant"}
+OWN_CLASS = {"engine": "qdrant", "qdrant": {"storageClass": "premium-zrs-retain"}}
+# Every engine, one and several MLflow replicas, protected and not, spot and on-demand, the
+# platform's storage class and the user's own.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-pgvector": ("dev", {}),
     "dev-qdrant-spot": ("dev", {"vectorDb": QDRANT, "cpuPool": {"spot": True}}),
     "test-qdrant": ("test", {}),
     "prod-pgvector": ("prod", {}),
     "prod-qdrant": ("prod", {"vectorDb": QDRANT}),
+    "prod-qdrant-own-class": ("prod", {"vectorDb": OWN_CLASS}),
 }
 
 
@@ -81,7 +84,8 @@ def test_manifests_secret_provider_classes_valid_against_crd_schema(
     _, docs = rendered
     classes = [obj for _, obj in docs if obj["kind"] == "SecretProviderClass"]
 
-    assert len(classes) == 2
+    # MLflow, the vector engine and the database-roles Job: one each.
+    assert len(classes) == 3
     for obj in classes:
         jsonschema.validate(obj, SCHEMA)
         for item in yaml.safe_load(obj["spec"]["parameters"]["objects"])["array"]:
@@ -149,7 +153,7 @@ def test_manifests_namespaces_enforce_restricted_pod_security(
     }
     # The device plugin alone needs a host path (the kubelet's device-plugin socket dir).
     assert levels.pop(DEVICE_PLUGIN_NAMESPACE) == "privileged"
-    assert len(levels) == 2
+    assert len(levels) == 3
     assert set(levels.values()) == {"restricted"}
 
 

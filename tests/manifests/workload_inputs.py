@@ -16,7 +16,12 @@ from offline.runner import SUBSCRIPTION_ID, TENANT_ID, OfflineRun
 from tests.conftest import stack_values
 
 ADMIN_LOGIN = "mlopsadmin"
-PASSWORD_SECRET = "postgres-admin-password"
+ADMIN_PASSWORD_SECRET = "postgres-admin-password"
+# Written out (not imported) so a renamed role or secret fails the tests.
+MLFLOW_LOGIN = "mlflow_app"
+MLFLOW_PASSWORD_SECRET = "postgres-mlflow-password"
+VECTORS_LOGIN = "vectors_app"
+VECTORS_PASSWORD_SECRET = "postgres-vectors-password"
 
 
 def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
@@ -26,6 +31,7 @@ def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
     base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers"
     account = namer.name(Kind.STORAGE_ACCOUNT)
     vault = namer.name(Kind.KEY_VAULT)
+    server = f"{base}/Microsoft.DBforPostgreSQL/flexibleServers/{namer.name(Kind.POSTGRES_SERVER)}"
     return WorkloadInputs(
         resource_group_name=group,
         location=cfg.location,
@@ -41,7 +47,16 @@ def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
         key_vault_resource_id=f"{base}/Microsoft.KeyVault/vaults/{vault}",
         postgres_fqdn=f"{namer.name(Kind.POSTGRES_SERVER)}.postgres.database.azure.com",
         postgres_admin_login=ADMIN_LOGIN,
-        postgres_password_secret_name=PASSWORD_SECRET,
+        postgres_admin_password_secret_name=ADMIN_PASSWORD_SECRET,
+        postgres_app_password_secret_names={
+            "mlflow": MLFLOW_PASSWORD_SECRET,
+            "vectors": VECTORS_PASSWORD_SECRET,
+        },
+        postgres_database_resource_ids={
+            "mlflow": f"{server}/databases/mlflow",
+            "vectors": f"{server}/databases/vectors",
+        },
+        postgres_extensions_resource_id=f"{server}/configurations/azure.extensions",
         tags=cfg.tags.as_dict(),
         namer=namer,
     )
@@ -116,6 +131,18 @@ def one(run: OfflineRun, kind: str, name: str) -> dict[str, Any]:
     """The recorded inputs of the ``kind`` object named ``name`` (exactly one)."""
     found = [o for o in objects(run, kind) if o["metadata"]["name"] == name]
     assert len(found) == 1, f"{len(found)} {kind} objects named {name!r}"
+    return found[0]
+
+
+def in_namespace(run: OfflineRun, kind: str, namespace: str) -> list[dict[str, Any]]:
+    """Recorded inputs of every ``kind`` object in ``namespace``."""
+    return [o for o in objects(run, kind) if o["metadata"].get("namespace") == namespace]
+
+
+def one_in(run: OfflineRun, kind: str, namespace: str) -> dict[str, Any]:
+    """The one ``kind`` object in ``namespace``."""
+    found = in_namespace(run, kind, namespace)
+    assert len(found) == 1, f"{len(found)} {kind} objects in namespace {namespace!r}"
     return found[0]
 
 

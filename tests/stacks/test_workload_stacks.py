@@ -111,7 +111,7 @@ def test_stack_mlflow_identity_is_federated_to_its_service_account_and_scoped(
     )
     assert grants[BUILT_IN_ROLES["Storage Blob Data Contributor"]] == container.id
     assert grants[BUILT_IN_ROLES["Key Vault Secrets User"]].endswith(
-        "/secrets/postgres-admin-password"
+        "/secrets/postgres-mlflow-password"
     )
     assert len(grants) == 2
 
@@ -121,7 +121,8 @@ def test_stack_test_runs_qdrant_on_the_configured_volume(stack_runs, tmp_path: P
     docs = _manifests(stack_runs["test"], tmp_path)
     sts = _one(docs, "StatefulSet", "qdrant")
     (claim,) = sts["spec"]["volumeClaimTemplates"]
-    assert claim["spec"]["storageClassName"] == cfg.vector_db.qdrant.storage_class
+    # The test stack's CPU pool spans two zones: the platform's zone-redundant class.
+    assert claim["spec"]["storageClassName"] == "qdrant-premium-zrs"
     assert claim["spec"]["resources"]["requests"]["storage"] == (
         f"{cfg.vector_db.qdrant.storage_size_gi}Gi"
     )
@@ -137,8 +138,12 @@ def test_stack_pgvector_schema_job_targets_the_vectors_database(
     stack_runs, stack: str, tmp_path: Path
 ) -> None:
     docs = _manifests(stack_runs[stack], tmp_path)
-    jobs = [d for d in docs if d["kind"] == "Job"]
+    jobs = [d for d in docs if d["kind"] == "Job" and d["metadata"]["namespace"] == "vector-store"]
     assert len(jobs) == 1
+    assert jobs[0]["spec"]["template"]["spec"]["containers"][0]["env"][2] == {
+        "name": "PGDATABASE",
+        "value": "vectors",
+    }
     fqdn = stack_runs[stack].outputs["postgresFqdn"]
     assert stack_runs[stack].outputs["vectorStoreEndpoint"] == f"postgresql://{fqdn}:5432/vectors"
     assert not [d for d in docs if d["kind"] == "StatefulSet"]

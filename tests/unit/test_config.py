@@ -196,9 +196,19 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("dev", {"vectorDb.engine": "faiss"}, 'vectorDb.engine ("faiss") Input should be'),
     (
+        "test",
+        {"vectorDb.qdrant.storageClass": "managed-csi-premium"},
+        'vectorDb.qdrant.storageClass ("managed-csi-premium") is an AKS built-in class whose '
+        "disk SKU (LRS or ZRS) AKS picks, but Qdrant's pool (cpuPool) spans zones 1,2",
+    ),
+    (
         "dev",
-        {"vectorDb.engine": "qdrant"},
-        "vectorDb.qdrant.storageClass (null) is required when engine is qdrant",
+        {
+            "vectorDb.engine": "qdrant",
+            "vectorDb.qdrant": {"storageClass": "managed-csi"},
+            "cpuPool.zones": ["1", "3"],
+        },
+        'vectorDb.qdrant.storageClass ("managed-csi") is an AKS built-in class',
     ),
     (
         "dev",
