@@ -19,6 +19,7 @@ from tests.manifests.workload_inputs import (
     env_of,
     objects,
     one,
+    one_in,
     render,
     stack_config,
     workload_inputs,
@@ -335,3 +336,45 @@ def test_allowed_hosts_follow_namespace_when_not_default() -> None:
         "mlflow.tracking:*",
         "mlflow:*",
     ]
+
+
+def test_mlflow_migration_job_runs_db_upgrade_like_the_server_when_deployed(
+    dev: tuple[OfflineRun, dict[str, Any]],
+) -> None:
+    run, _ = dev
+    job = one_in(run, "Job", "mlflow")
+    upgrade = container(job, "db-upgrade")
+    server = _server(run)
+    pod = job["spec"]["template"]["spec"]
+    deployment_pod = one(run, "Deployment", "mlflow")["spec"]["template"]["spec"]
+
+    assert upgrade["command"][:2] == ["/bin/sh", "-c"]
+    assert upgrade["command"][2].endswith('exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"\n')
+    # Same URI-building prelude as the server: only the final exec differs.
+    assert upgrade["command"][2].rsplit("exec ", 1)[0] == server["command"][2].rsplit("exec ", 1)[0]
+    assert (upgrade["image"], upgrade["env"]) == (server["image"], server["env"])
+    assert pod["serviceAccountName"] == deployment_pod["serviceAccountName"] == "mlflow"
+    assert pod["restartPolicy"] == "Never"
+    assert pod["securityContext"] == deployment_pod["securityContext"]
+    assert upgrade["securityContext"] == server["securityContext"]
+    assert {v["name"]: v for v in pod["volumes"]}["secrets-store"]["csi"]["volumeAttributes"] == {
+        "secretProviderClass": "mlflow-postgres"
+    }
+    assert job["metadata"]["name"].startswith("mlflow-db-upgrade-")
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true"}
+    # Not selected by the server's Service, PDB or spread.
+    assert job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == (
+        "db-upgrade"
+    )
+
+
+def test_mlflow_migration_job_name_changes_only_with_the_image(run_components: Runner) -> None:
+    names = [
+        one_in(
+            render(stack_config("dev", mlflow=change), "dev", run_components)[0], "Job", "mlflow"
+        )["metadata"]["name"]
+        for change in ({}, {"workers": 4}, {"image": "ghcr.io/mlflow/mlflow:v3.18.0-full"})
+    ]
+
+    assert names[0] == names[1]
+    assert names[0] != names[2]

@@ -35,6 +35,7 @@ QDRANT = {
     "engine": "qdrant",
     "qdrant": {"storageClass": "managed-csi-premium", "storageSizeGi": 64},
 }
+QDRANT_DEFAULT_CLASS = {"engine": "qdrant"}
 
 
 @pytest.fixture
@@ -323,3 +324,50 @@ def test_vector_store_rejects_pgvector_without_postgres_inputs(run_components: R
 
     with pytest.raises(ValueError, match="engine pgvector needs postgres_fqdn"):
         run_components(body)
+
+
+@pytest.mark.parametrize(
+    ("zones", "sku", "name"),
+    [
+        (["1", "2", "3"], "Premium_ZRS", "qdrant-premium-zrs"),
+        (["1"], "Premium_LRS", "qdrant-premium-lrs"),
+    ],
+)
+def test_vector_store_qdrant_volume_zone_redundant_when_pool_spans_zones(
+    run_components: Runner, zones: list[str], sku: str, name: str
+) -> None:
+    cfg = stack_config("dev", vectorDb=QDRANT_DEFAULT_CLASS, cpuPool={"zones": zones})
+    run, _ = render(cfg, "dev", run_components)
+    (storage_class,) = objects(run, "StorageClass")
+    (claim,) = one(run, "StatefulSet", "qdrant")["spec"]["volumeClaimTemplates"]
+
+    assert storage_class["metadata"]["name"] == name
+    # Azure Disk CSI driver parameters:
+    # https://github.com/kubernetes-sigs/azuredisk-csi-driver/blob/master/docs/driver-parameters.md
+    assert storage_class["provisioner"] == "disk.csi.azure.com"
+    assert storage_class["parameters"] == {"skuName": sku}
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert claim["spec"]["storageClassName"] == name
+    assert (
+        run.named("vector-store-storage-class").urn
+        in run.named("vector-store-statefulset").dependencies
+    )
+
+
+@pytest.mark.parametrize(("protect", "policy"), [(True, "Retain"), (False, "Delete")])
+def test_vector_store_qdrant_storage_class_keeps_disks_when_protected(
+    run_components: Runner, protect: bool, policy: str
+) -> None:
+    cfg = stack_config("dev", vectorDb=QDRANT_DEFAULT_CLASS, protectStatefulResources=protect)
+    run, _ = render(cfg, "dev", run_components)
+    (storage_class,) = objects(run, "StorageClass")
+
+    assert storage_class["reclaimPolicy"] == policy
+
+
+def test_vector_store_qdrant_uses_configured_class_without_creating_one(
+    qd: tuple[OfflineRun, dict[str, Any]],
+) -> None:
+    run, _ = qd
+
+    assert objects(run, "StorageClass") == []
