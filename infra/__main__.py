@@ -24,6 +24,12 @@ pulumi.export("keyVaultUri", platform.key_vault.vault_uri)
 pulumi.export("postgresFqdn", platform.postgres.fqdn)
 pulumi.export("mlflowTrackingUri", platform.workloads.mlflow.tracking_uri)
 pulumi.export("vectorStoreEndpoint", platform.workloads.vector_store.endpoint)
+obs = platform.observability
+pulumi.export("logAnalyticsWorkspaceId", obs.log_analytics.resource_id)
+pulumi.export("azureMonitorWorkspaceId", obs.prometheus.workspace_resource_id)
+pulumi.export("prometheusQueryEndpoint", obs.prometheus.query_endpoint)
+pulumi.export("grafanaName", obs.grafana.name)
+pulumi.export("grafanaEndpoint", obs.grafana.endpoint)
 pulumi.export(
     "getCredentials",
     pulumi.Output.concat(

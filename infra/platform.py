@@ -31,6 +31,13 @@ from infra.data_layer import (
     build_postgres,
     data_private_dns_zones,
 )
+from infra.observability import (
+    MonitoredResources,
+    Observability,
+    build_log_analytics,
+    build_observability,
+    observability_private_dns_zones,
+)
 from infra.workloads import WorkloadInputs, Workloads, build_workloads
 
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
@@ -50,6 +57,7 @@ class Platform:
     key_vault: KeyVault
     postgres: PostgresServer
     workloads: Workloads
+    observability: Observability
 
 
 def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
@@ -58,6 +66,7 @@ def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
     if cfg.registry.private_endpoint_enabled:
         zones.append(ACR_PRIVATE_DNS_ZONE)
     zones += data_private_dns_zones(cfg, namer)
+    zones += observability_private_dns_zones(cfg)
     return tuple(zones)
 
 
@@ -110,8 +119,10 @@ def build_cluster(
     tags: dict[str, str],
     network: Network,
     tenant_id: pulumi.Input[str],
+    *,
+    log_analytics_workspace_resource_id: pulumi.Input[str] | None = None,
 ) -> AksCluster:
-    """The managed cluster and its system pool."""
+    """The managed cluster and its system pool (Container Insights into the workspace)."""
     c = cfg.cluster
     sp = cfg.system_pool
     api_subnet = (
@@ -153,6 +164,7 @@ def build_cluster(
             image_cleaner_interval_hours=c.image_cleaner_interval_hours,
             azure_policy_enabled=c.azure_policy_enabled,
             private_dns_link_vnet_resource_ids=dict(cfg.network.peerings),
+            log_analytics_workspace_resource_id=log_analytics_workspace_resource_id,
             tags=tags,
         ),
     )
@@ -253,7 +265,16 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     tags = cfg.tags.as_dict()
     client = authorization.get_client_config_output()
     network = build_network(cfg, namer, tags)
-    cluster = build_cluster(cfg, namer, tags, network, client.tenant_id)
+    # Before the cluster: its Container Insights add-on names the workspace.
+    log_analytics = build_log_analytics(cfg, namer, tags, network)
+    cluster = build_cluster(
+        cfg,
+        namer,
+        tags,
+        network,
+        client.tenant_id,
+        log_analytics_workspace_resource_id=log_analytics.resource_id,
+    )
     pools = build_node_pools(cfg, tags, network, cluster)
     registry = build_registry(cfg, namer, tags, network, cluster)
     data_lake = build_data_lake(cfg, namer, tags, network)
@@ -288,6 +309,23 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             namer=namer,
         ),
     )
+    observability = build_observability(
+        cfg,
+        namer,
+        tags,
+        log_analytics,
+        MonitoredResources(
+            network=network,
+            cluster=cluster,
+            data_lake=data_lake,
+            key_vault=key_vault,
+            postgres=postgres,
+        ),
+        # Seam for alert content: the alert rule groups built from the `alerts` config
+        # (components/observability/alerts.py) plug in here. Until that lands, only the
+        # recommended AKS recording rules are registered.
+        alert_groups=[],
+    )
     return Platform(
         network=network,
         cluster=cluster,
@@ -297,6 +335,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         key_vault=key_vault,
         postgres=postgres,
         workloads=workloads,
+        observability=observability,
     )
 
 

@@ -24,6 +24,7 @@ from rich.table import Table
 from infra.config import ConfigError, parse_config
 from offline import compare, identities, picture
 from offline.manifests import write_manifests
+from offline.monitoring_summary import alert_rows, dashboard_titles, record_counts
 from offline.policy import findings as policy_findings
 from offline.policy import write_pack_config
 from offline.runner import ROOT, OfflineRun, list_stacks, load_stack_config, run_stack
@@ -108,6 +109,7 @@ def print_summary(run: OfflineRun, console: Console) -> None:
         for row in groups[component]:
             table.add_row(*row)
         console.print(table)
+    print_rules_and_dashboards(run, console)
     custom = sum(1 for r in run.resources if r.custom)
     console.print(
         f"\nstack [bold]{run.stack}[/bold]: {custom} resources in {len(groups)} components "
@@ -115,6 +117,27 @@ def print_summary(run: OfflineRun, console: Console) -> None:
     )
     for key, value in sorted(run.outputs.items()):
         console.print(f"  output {key}: {value}")
+
+
+def print_rules_and_dashboards(run: OfflineRun, console: Console) -> None:
+    """The stack's alerts (threshold expression, for, severity), recording rules, dashboards."""
+    table = Table(title="Prometheus alerts", title_justify="left", expand=True)
+    for column in ("group", "alert", "expression (threshold)", "for", "severity"):
+        table.add_column(column, overflow="fold", ratio=3 if column.startswith("expr") else 1)
+    rows = alert_rows(run)
+    for row in rows:
+        table.add_row(row.group, row.alert, row.expression, row.for_, row.severity)
+    if rows:
+        console.print(table)
+    else:
+        console.print("\nPrometheus alerts: none registered by this stack")
+    for group, count in sorted(record_counts(run).items()):
+        console.print(f"recording rules: {group}: {count}")
+    titles = dashboard_titles(run)
+    console.print(
+        "Grafana dashboards: "
+        + (", ".join(titles) if titles else "none (no JSON under dashboards/)")
+    )
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import runpy
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,11 +23,13 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import resource_pb2
 
+from components.observability.grafana_auth import offline_token, use_token_source
+from offline.computed import TENANT_ID, data_layer_computed, monitoring_computed, stable_uuid
+
 PROJECT = "aks-mlops"
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "infra" / "__main__.py"
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
-TENANT_ID = "00000000-0000-4000-8000-000000000002"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
 MASK = "[secret]"
@@ -47,6 +48,19 @@ _ARM_TYPES: dict[str, str] = {
     "dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
+    "monitor:DataCollectionEndpoint": "Microsoft.Insights/dataCollectionEndpoints",
+    "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
+    "dashboard:Grafana": "Microsoft.Dashboard/grafana",
+}
+# Extension resources: their id hangs off the resource they extend (`resourceUri`).
+_EXTENSION_TYPES: dict[str, tuple[str, str]] = {
+    "monitor:DiagnosticSetting": ("Microsoft.Insights/diagnosticSettings", "name"),
+    "monitor:DataCollectionRuleAssociation": (
+        "Microsoft.Insights/dataCollectionRuleAssociations",
+        "associationName",
+    ),
 }
 # Child resources: ARM path under the resource group's providers, and the input holding the
 # child's own name (its inputs also carry the parent's name, which must not be mistaken for it).
@@ -104,11 +118,16 @@ _CHILD_TYPES: dict[str, tuple[str, str]] = {
     ),
 }
 # Inputs that carry a resource's own Azure name, by type (else the first `*Name` input).
-_NAME_KEYS = ("resourceName", "privateZoneName")
-
-
-def _stable_uuid(*parts: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+_NAME_KEYS = (
+    "resourceName",
+    "privateZoneName",
+    "ruleGroupName",
+    "workspaceName",
+    "azureMonitorWorkspaceName",
+    "dataCollectionRuleName",
+    "dataCollectionEndpointName",
+    "actionGroupName",
+)
 
 
 def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
@@ -129,23 +148,6 @@ def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
     return logical
 
 
-def _data_layer_computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Endpoints Azure computes for the storage account, the vault and the server."""
-    if typ == "azure-native:storage:StorageAccount":
-        return {
-            "primaryEndpoints": {
-                service: f"https://{name}.{service}.core.windows.net/"
-                for service in ("blob", "dfs", "queue", "table", "file", "web")
-            }
-        }
-    if typ == "azure-native:keyvault:Vault":
-        properties = dict(inputs.get("properties") or {})
-        return {"properties": {**properties, "vaultUri": f"https://{name}.vault.azure.net/"}}
-    if typ == "azure-native:dbforpostgresql:Server":
-        return {"fullyQualifiedDomainName": f"{name}.postgres.database.azure.com"}
-    return {}
-
-
 class OfflineMocks(pulumi.runtime.Mocks):
     """Realistic ids and computed outputs for the resources and invokes the program uses."""
 
@@ -161,13 +163,17 @@ class OfflineMocks(pulumi.runtime.Mocks):
         elif typ == "azure-native:authorization:RoleAssignment":
             # Extension resource under its scope; the provider names it with a new GUID, so
             # what identifies it is (scope, role, principal): all three force a replacement.
-            assignment = _stable_uuid(
+            assignment = stable_uuid(
                 str(inputs.get("scope")),
                 str(inputs.get("roleDefinitionId")),
                 str(inputs.get("principalId")),
             )
             scope = inputs.get("scope")
             rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+        elif module_type in _EXTENSION_TYPES:
+            arm_type, name_key = _EXTENSION_TYPES[module_type]
+            name = str(inputs.get(name_key, name))
+            rid = f"{inputs.get('resourceUri', base)}/providers/{arm_type}/{name}"
         elif module_type in _CHILD_TYPES:
             path = _CHILD_TYPES[module_type][0].format_map(defaultdict(lambda: "unknown", inputs))
             rid = f"{base}/providers/{path}"
@@ -187,8 +193,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 **identity,
                 "userAssignedIdentities": {
                     str(i): {
-                        "principalId": _stable_uuid(str(i), "principal"),
-                        "clientId": _stable_uuid(str(i), "client"),
+                        "principalId": stable_uuid(str(i), "principal"),
+                        "clientId": stable_uuid(str(i), "client"),
                     }
                     for i in identity["userAssignedIdentities"]
                 },
@@ -200,40 +206,44 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def _computed(typ: str, name: str, rid: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if typ == "azure-native:managedidentity:UserAssignedIdentity":
             return {
-                "principalId": _stable_uuid(rid, "principal"),
-                "clientId": _stable_uuid(rid, "client"),
+                "principalId": stable_uuid(rid, "principal"),
+                "clientId": stable_uuid(rid, "client"),
                 "tenantId": TENANT_ID,
             }
         if typ == "azure-native:containerservice:ManagedCluster":
             return {
                 "fqdn": f"{inputs.get('dnsPrefix', name)}.hcp.{inputs.get('location')}.azmk8s.io",
-                "privateFQDN": f"{inputs.get('dnsPrefix', name)}-{_stable_uuid(rid)[:8]}."
-                f"{_stable_uuid(rid, 'zone')}.privatelink.{inputs.get('location')}.azmk8s.io",
+                "privateFQDN": f"{inputs.get('dnsPrefix', name)}-{stable_uuid(rid)[:8]}."
+                f"{stable_uuid(rid, 'zone')}.privatelink.{inputs.get('location')}.azmk8s.io",
                 "oidcIssuerProfile": {
                     "enabled": True,
                     "issuerURL": f"https://{inputs.get('location')}.oic.prod-aks.azure.com/"
-                    f"{TENANT_ID}/{_stable_uuid(rid, 'oidc')}/",
+                    f"{TENANT_ID}/{stable_uuid(rid, 'oidc')}/",
                 },
                 "identityProfile": {
                     "kubeletidentity": {
-                        "clientId": _stable_uuid(rid, "kubelet-client"),
-                        "objectId": _stable_uuid(rid, "kubelet-object"),
+                        "clientId": stable_uuid(rid, "kubelet-client"),
+                        "objectId": stable_uuid(rid, "kubelet-object"),
                         "resourceId": f"{rid}-agentpool",
                     }
                 },
             }
         if typ == "azure-native:containerregistry:Registry":
             return {"loginServer": f"{name}.azurecr.io"}
+        if typ.startswith(("azure-native:monitor:", "azure-native:dashboard:")) or typ in (
+            "azure-native:operationalinsights:Workspace",
+        ):
+            return monitoring_computed(typ, name, rid, inputs)
         if typ == "random:index/randomPassword:RandomPassword":
             return {"result": SECRET_PLACEHOLDER}
-        return _data_layer_computed(typ, name, inputs)
+        return data_layer_computed(typ, name, inputs)
 
     def call(
         self, args: pulumi_mocks.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "azure-native:authorization:getClientConfig":
             client = {
-                "clientId": _stable_uuid("client"),
+                "clientId": stable_uuid("client"),
                 "objectId": CLIENT_OBJECT_ID,
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
@@ -406,7 +416,9 @@ def run_callable(
         outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
         return pulumi.Output.all(**outputs).apply(exported.update)
 
-    _run()
+    # The Grafana provider's token must not come from Azure in a mock run.
+    with use_token_source(offline_token):
+        _run()
     return OfflineRun(stack=stack, resources=list(monitor.records), outputs=exported)
 
 

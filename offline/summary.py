@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from components.kit.shared import BUILT_IN_ROLES
+from offline.monitoring_summary import MONITORING_SUMMARIZERS
 from offline.runner import MASK, RecordedResource
 
 _ROLE_NAMES = {guid: name for name, guid in BUILT_IN_ROLES.items()}
@@ -233,6 +234,8 @@ SUMMARIZERS: dict[str, Summarizer] = {
     "azure-native:network:VirtualNetworkPeering": lambda i: [
         "peered to " + str((i.get("remoteVirtualNetwork") or {}).get("id", "")).rsplit("/", 1)[-1]
     ],
+    "pulumi:providers:grafana": lambda i: [f"url {i.get('url')}", "auth Entra token (secret)"],
+    **MONITORING_SUMMARIZERS,
 }
 
 
@@ -248,6 +251,13 @@ def azure_name(record: RecordedResource) -> str:
         "privateDnsZoneGroupName",
         "virtualNetworkLinkName",
         "virtualNetworkPeeringName",
+        "workspaceName",
+        "azureMonitorWorkspaceName",
+        "dataCollectionEndpointName",
+        "dataCollectionRuleName",
+        "associationName",
+        "actionGroupName",
+        "ruleGroupName",
         "containerName",
         "blobServicesName",
         "secretName",

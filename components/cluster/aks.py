@@ -100,6 +100,8 @@ class AksClusterArgs:
     private_dns_link_vnet_resource_ids: Mapping[str, str] = field(default_factory=dict)
     """Private cluster: VNets (by key) to link to the cluster's AKS-managed private DNS zone,
     so machines there (CI runners in a peered VNet) resolve the API server."""
+    log_analytics_workspace_resource_id: pulumi.Input[str] | None = None
+    """Log Analytics workspace of Container Insights (the ``omsagent`` add-on); None: off."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -294,13 +296,25 @@ class AksCluster(pulumi.ComponentResource):
 
     @staticmethod
     def _addons(args: AksClusterArgs) -> dict[str, cs.ManagedClusterAddonProfileArgs]:
-        return {
+        addons = {
             "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=args.azure_policy_enabled),
             "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
                 enabled=True,
                 config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
             ),
         }
+        if args.log_analytics_workspace_resource_id is not None:
+            # Container Insights agent; useAADAuth makes it sign in with its managed identity
+            # (no workspace key) and follow the ContainerInsightsExtension collection rule.
+            # https://learn.microsoft.com/azure/azure-monitor/containers/kubernetes-monitoring-enable
+            addons["omsagent"] = cs.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={
+                    "logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_resource_id,
+                    "useAADAuth": "true",
+                },
+            )
+        return addons
 
     @staticmethod
     def _security(args: AksClusterArgs) -> cs.ManagedClusterSecurityProfileArgs:

@@ -40,6 +40,12 @@ class Kind(StrEnum):
     KEY_VAULT = "key_vault"
     POSTGRES_SERVER = "postgres_server"
     LOG_ANALYTICS = "log_analytics"
+    AZURE_MONITOR_WORKSPACE = "azure_monitor_workspace"
+    DATA_COLLECTION_ENDPOINT = "data_collection_endpoint"
+    DATA_COLLECTION_RULE = "data_collection_rule"
+    MANAGED_GRAFANA = "managed_grafana"
+    ACTION_GROUP = "action_group"
+    PROMETHEUS_RULE_GROUP = "prometheus_rule_group"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +182,55 @@ RULES: dict[Kind, NameRule] = {
         hyphens=True,
         pattern=r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?",
         description="4-63 alphanumerics and hyphens; start and end alphanumeric",
+    ),
+    # Not in CAF's list; "amw" is the abbreviation Azure's own samples use.
+    Kind.AZURE_MONITOR_WORKSPACE: NameRule(
+        abbreviation="amw",
+        min_length=4,
+        max_length=44,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?",
+        description="4-44 alphanumerics and hyphens; start and end alphanumeric",
+    ),
+    Kind.DATA_COLLECTION_ENDPOINT: NameRule(
+        abbreviation="dce",
+        min_length=3,
+        max_length=44,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?",
+        description="3-44 alphanumerics and hyphens; start and end alphanumeric",
+    ),
+    Kind.DATA_COLLECTION_RULE: NameRule(
+        abbreviation="dcr",
+        min_length=3,
+        max_length=64,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
+        description="3-64 alphanumerics, underscores, periods, hyphens; start and end alphanumeric",
+    ),
+    Kind.MANAGED_GRAFANA: NameRule(
+        abbreviation="amg",
+        min_length=2,
+        max_length=23,
+        hyphens=True,
+        pattern=r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
+        description="2-23 alphanumerics and hyphens; start with a letter, end alphanumeric",
+    ),
+    Kind.ACTION_GROUP: NameRule(
+        abbreviation="ag",
+        min_length=1,
+        max_length=260,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]",
+        description="1-260 alphanumerics, underscores, periods, hyphens; not ending in a period",
+    ),
+    Kind.PROMETHEUS_RULE_GROUP: NameRule(
+        abbreviation="prg",
+        min_length=1,
+        max_length=260,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]",
+        description="1-260 alphanumerics, underscores, periods, hyphens; not ending in a period",
     ),
 }
 

@@ -22,6 +22,7 @@ from infra.config.data import (
     VectorDbConfig,
 )
 from infra.config.errors import rule_error
+from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
 
@@ -125,6 +126,7 @@ class PlatformConfig(ConfigModel):
     vector_db: VectorDbConfig = Field(default_factory=VectorDbConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @field_validator("workload")
     @classmethod
