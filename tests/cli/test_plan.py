@@ -33,6 +33,10 @@ def test_plan_prints_offline_summary_and_writes_plan_json(tmp_path: Path) -> Non
     assert "Standard_NC24ads_A100_v4" in result.stdout
     assert "nvidia.com/gpu=present:NoSchedule" in result.stdout
     assert "API private" in result.stdout
+    # Observability: the recording rules every stack registers and the dashboards line.
+    assert "recording rules: prg-mlops-prod-weu-node-recording-rules: 11" in result.stdout
+    assert "Grafana dashboards:" in result.stdout
+    assert "retention 365d" in result.stdout
     doc = json.loads((tmp_path / "prod" / "plan.json").read_text())
     assert doc["offline"] is True
     assert doc["stack"] == "prod"

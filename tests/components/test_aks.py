@@ -174,3 +174,26 @@ def test_aks_public_cluster_links_no_private_zone(run_components) -> None:
         )
     )
     assert run.of_type("azure-native:privatedns:VirtualNetworkLink") == []
+
+
+WORKSPACE_ID = (
+    f"/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/{RG}/providers/"
+    "Microsoft.OperationalInsights/workspaces/log-unit"
+)
+
+
+def test_aks_container_insights_addon_uses_entra_auth_when_given_a_workspace(
+    run_components,
+) -> None:
+    c = _cluster(run_components, log_analytics_workspace_resource_id=WORKSPACE_ID)
+    # Add-on name and config keys as in Azure's managed-identity onboarding template
+    # (https://learn.microsoft.com/azure/azure-monitor/containers/kubernetes-monitoring-enable).
+    assert c["addonProfiles"]["omsagent"] == {
+        "enabled": True,
+        "config": {"logAnalyticsWorkspaceResourceID": WORKSPACE_ID, "useAADAuth": "true"},
+    }
+
+
+def test_aks_container_insights_addon_absent_without_a_workspace(run_components) -> None:
+    c = _cluster(run_components)
+    assert "omsagent" not in c["addonProfiles"]

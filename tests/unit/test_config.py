@@ -34,6 +34,78 @@ _DELETE = object()
 
 # (stack, {path: value}, expected message fragment) -- the fragment names key, value and rule.
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "dev",
+        {"monitoring.logAnalytics.retentionDays": 29},
+        "monitoring.logAnalytics.retentionDays (29) must be 30..730 days",
+    ),
+    (
+        "prod",
+        {"monitoring.logAnalytics.retentionDays": 731},
+        "monitoring.logAnalytics.retentionDays (731) must be 30..730 days",
+    ),
+    (
+        "dev",
+        {"monitoring.logAnalytics.dailyQuotaGb": 0},
+        "monitoring.logAnalytics.dailyQuotaGb (0.0) must be > 0 GB, or -1 for no daily cap",
+    ),
+    (
+        "dev",
+        {"monitoring.logAnalytics.dailyQuotaGb": -2},
+        "monitoring.logAnalytics.dailyQuotaGb (-2.0) must be > 0 GB, or -1",
+    ),
+    (
+        "dev",
+        {"monitoring.containerInsights.collectionInterval": "45s"},
+        'monitoring.containerInsights.collectionInterval ("45s") must be 1m..30m',
+    ),
+    (
+        "dev",
+        {"monitoring.containerInsights.collectionInterval": "31m"},
+        'monitoring.containerInsights.collectionInterval ("31m") must be 1m..30m',
+    ),
+    (
+        "dev",
+        {"monitoring.containerInsights.namespaces": []},
+        "monitoring.containerInsights.namespaces ([]) must list namespaces when "
+        "namespaceFilteringMode is Exclude",
+    ),
+    (
+        "dev",
+        {"monitoring.containerInsights.namespaces": ["Kube_System"]},
+        'monitoring.containerInsights.namespaces[0] ("Kube_System") must be a namespace name',
+    ),
+    (
+        "prod",
+        {"monitoring.grafana.privateEndpointEnabled": False},
+        "monitoring.grafana.publicNetworkAccessEnabled (false) needs privateEndpointEnabled",
+    ),
+    (
+        "dev",
+        {"monitoring.actionGroup.emails": {"platform": "not-an-email"}},
+        'monitoring.actionGroup.emails.platform ("not-an-email") must be an email address',
+    ),
+    (
+        "test",
+        {"monitoring.actionGroup.webhooks": {"chatops": "http://hooks.example.com/x"}},
+        'monitoring.actionGroup.webhooks.chatops ("http://hooks.example.com/x") must be an '
+        "https URL",
+    ),
+    (
+        "test",
+        {"monitoring.actionGroup.webhooks": {"chatops": "hooks.example.com/x"}},
+        'monitoring.actionGroup.webhooks.chatops ("hooks.example.com/x") must be an https URL',
+    ),
+    (
+        "prod",
+        {"monitoring.actionGroup.shortName": "mlops-production"},
+        'monitoring.actionGroup.shortName ("mlops-production") must be 1-12 characters',
+    ),
+    (
+        "dev",
+        {"monitoring.diagnostics.aksCategories": ["kube-everything"]},
+        'monitoring.diagnostics.aksCategories[0] ("kube-everything") Input should be',
+    ),
     ("dev", {"mlflow.ingressEnabled": True}, "mlflow.ingressEnabled (true) is not supported yet"),
     ("dev", {"mlflow.scratchSizeGi": 0}, "mlflow.scratchSizeGi (0) Input should be greater"),
     (
