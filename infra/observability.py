@@ -94,6 +94,7 @@ def build_log_analytics(
             workspace_name=namer.name(Kind.LOG_ANALYTICS),
             retention_days=logs.retention_days,
             daily_quota_gb=logs.daily_quota_gb,
+            protect=cfg.protect,
             tags=tags,
         ),
     )
@@ -149,6 +150,7 @@ def build_observability(
             rule_name=namer.name(Kind.DATA_COLLECTION_RULE, "prom"),
             association_name=PROMETHEUS_ASSOCIATION,
             cluster_resource_id=cluster.resource_id,
+            protect=cfg.protect,
             tags=tags,
         ),
     )

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import operationalinsights as oi
 
+from components.kit.shared import stateful_options
+
 PRICING_TIER = "PerGB2018"
 
 
@@ -33,6 +35,8 @@ class LogAnalyticsWorkspaceArgs:
     """Days data stays queryable (the config validated Azure's 30..730)."""
     daily_quota_gb: float = -1.0
     """Daily ingestion cap in GB; -1 for none."""
+    protect: bool = False
+    """``protect`` + ``retain_on_delete`` (the workspace holds the audit trail)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the workspace."""
 
@@ -67,7 +71,7 @@ class LogAnalyticsWorkspace(pulumi.ComponentResource):
                 enable_log_access_using_only_resource_permissions=True,
             ),
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=stateful_options(self, args.protect),
         )
         self.name = workspace.name
         self.resource_id = workspace.id

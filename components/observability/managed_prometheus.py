@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import monitor
 
+from components.kit.shared import stateful_options
+
 PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics"
 DESTINATION = "MonitoringAccount1"
 # The endpoint association must have this name for the agent to find it.
@@ -46,6 +48,8 @@ class ManagedPrometheusArgs:
     """Name of the rule's association with the cluster."""
     cluster_resource_id: pulumi.Input[str]
     """The AKS cluster whose metrics are collected."""
+    protect: bool = False
+    """``protect`` + ``retain_on_delete`` on the Azure Monitor workspace (stored metrics)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the workspace, endpoint and rule."""
 
@@ -69,7 +73,7 @@ class ManagedPrometheus(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             location=args.location,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=stateful_options(self, args.protect),
         )
         endpoint = monitor.DataCollectionEndpoint(
             f"{name}-dce",

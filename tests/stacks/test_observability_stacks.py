@@ -152,6 +152,9 @@ def test_stack_diagnostic_settings_cover_control_plane_vault_database_and_blobs(
 
 def test_stack_prod_keeps_logs_longer_and_grafana_private(stack_runs) -> None:
     run = stack_runs["prod"]
+    for stateful in (_one(run, WORKSPACE), _one(run, AMW)):
+        assert (stateful.protect, stateful.retain_on_delete) == (True, True)
+    assert _one(stack_runs["dev"], WORKSPACE).protect is False
     workspace = _one(run, WORKSPACE).inputs
     assert workspace["retentionInDays"] == 365
     assert workspace["workspaceCapping"]["dailyQuotaGb"] == -1
