@@ -70,6 +70,10 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
             if ((i.get("workloadAutoScalerProfile") or {}).get("keda") or {}).get("enabled")
             else "off"
         ),
+        "Container Insights "
+        + _on(((i.get("addonProfiles") or {}).get("omsagent") or {}).get("enabled")),
+        "managed Prometheus "
+        + _on(((i.get("azureMonitorProfile") or {}).get("metrics") or {}).get("enabled")),
     ]
 
 
