@@ -4,8 +4,10 @@ AKS's managed-Prometheus dashboards (Azure Monitor's Grafana "Kubernetes / Compu
 Resources" and node views) query these recorded series, so every stack registers them beside
 its alerts. The series names and PromQL follow the groups Azure creates when managed
 Prometheus is enabled from the portal or CLI (``NodeRecordingRulesRuleGroup`` and
-``KubernetesRecordingRulesRuleGroup``): https://learn.microsoft.com/azure/azure-monitor/containers/prometheus-metrics-scrape-default#recording-rules
-and Azure/prometheus-collector ``AddonArmTemplate``.
+``KubernetesRecordingRulesRuleGroup``), as published in Azure/prometheus-collector's
+``AddonArmTemplate/FullAzureMonitorMetricsProfile.json``; see also
+https://learn.microsoft.com/azure/azure-monitor/containers/prometheus-metrics-scrape-default
+and https://learn.microsoft.com/azure/azure-monitor/essentials/prometheus-rule-groups.
 """
 
 from __future__ import annotations
