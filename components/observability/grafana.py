@@ -10,7 +10,7 @@ Creates:
   Standard SKU supports it) and links from that zone to further VNets (the CI runners' VNet,
   so the dashboards can be provisioned from there).
 
-https://learn.microsoft.com/azure/managed-grafana/how-to-connect-azure-monitor-workspace
+https://learn.microsoft.com/azure/templates/microsoft.dashboard/grafana
 https://learn.microsoft.com/azure/managed-grafana/how-to-set-up-private-access
 """
 

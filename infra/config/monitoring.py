@@ -25,7 +25,7 @@ LOG_RETENTION_MAX_DAYS = 730
 # https://learn.microsoft.com/azure/azure-monitor/logs/daily-cap
 UNLIMITED_DAILY_QUOTA = -1.0
 # Container Insights DCR `dataCollectionSettings.interval`: "1m" to "30m".
-# https://learn.microsoft.com/azure/azure-monitor/containers/container-insights-data-collection-configure
+# https://learn.microsoft.com/azure/azure-monitor/containers/container-insights-data-collection-dcr
 _INTERVAL = re.compile(r"^([1-9]|[12][0-9]|30)m$")
 # AKS control-plane log categories (resource logs of Microsoft.ContainerService/managedClusters).
 # https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-containerservice-managedclusters-logs
