@@ -1,5 +1,6 @@
 """The Kubernetes half of the platform: a provider for the cluster, the applications' database
-roles, MLflow, the vector store.
+roles, MLflow, the vector store, and on GPU pools the NVIDIA device plugin and the DCGM exporter
+(GPU telemetry).
 
 :func:`build_workloads` turns the validated config and the Azure outputs the workloads need
 (:class:`WorkloadInputs`) into components. It does not know where those outputs come from,
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.dcgm_exporter import DcgmExporter, DcgmExporterArgs
 from components.cluster.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.data import db_roles
 from components.data.db_roles_job import DatabaseRoles, DatabaseRolesArgs
@@ -82,6 +84,7 @@ class Workloads:
     mlflow: Mlflow
     vector_store: VectorStore
     device_plugin: NvidiaDevicePlugin | None
+    dcgm_exporter: DcgmExporter | None
 
 
 def vector_namespace(cfg: PlatformConfig) -> str:
@@ -152,6 +155,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
         mlflow=mlflow,
         vector_store=vector_store,
         device_plugin=build_device_plugin(cfg, on_cluster),
+        dcgm_exporter=build_dcgm_exporter(cfg, on_cluster),
     )
 
 
@@ -207,6 +211,14 @@ def build_device_plugin(
         ),
         opts=opts,
     )
+
+
+def build_dcgm_exporter(cfg: PlatformConfig, opts: pulumi.ResourceOptions) -> DcgmExporter | None:
+    """GPU telemetry for the GPU pools whose driver AKS installs (the GPU Operator brings its
+    own exporter to the others); none without such a pool."""
+    if not any(p.gpu_driver == "Install" for p in cfg.gpu_pools):
+        return None
+    return DcgmExporter("gpu-telemetry", DcgmExporterArgs(), opts=opts)
 
 
 def _vector_store_args(

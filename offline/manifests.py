@@ -40,6 +40,7 @@ KIND_ORDER: tuple[str, ...] = (
     "Job",
     "PodDisruptionBudget",
     "NetworkPolicy",
+    "PodMonitor",
 )
 _HEAD_KEYS = ("apiVersion", "kind", "metadata")
 

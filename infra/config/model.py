@@ -12,6 +12,7 @@ from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
 from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
 from infra.config.data import (
@@ -127,6 +128,8 @@ class PlatformConfig(ConfigModel):
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    """Alert thresholds, ``for`` durations and severities (rule content: observability)."""
 
     @field_validator("workload")
     @classmethod

@@ -2,7 +2,8 @@
 
 Built-in kinds: kubernetes-validate, strict (unknown fields fail), for the stack's configured
 Kubernetes version. SecretProviderClass: tests/schemas/secretproviderclass-v1.json (from the
-Secrets Store CSI driver v1.6.0 CRD, stricter where the project needs it).
+Secrets Store CSI driver v1.6.0 CRD, stricter where the project needs it). PodMonitor
+(ama-metrics): prometheus-operator's CRD model, strict (tests/manifests/crds.py).
 """
 
 from __future__ import annotations
@@ -20,17 +21,19 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+from components.cluster.dcgm_exporter import NAMESPACE as DCGM_NAMESPACE
 from components.cluster.device_plugin import NAMESPACE as DEVICE_PLUGIN_NAMESPACE
 from infra.config import PlatformConfig
 from offline.manifests import KIND_ORDER, manifest_filename, write_manifests
 from offline.runner import MASK, OfflineRun
+from tests.manifests.crds import validate_pod_monitor
 from tests.manifests.workload_inputs import render, stack_config
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "schemas" / "secretproviderclass-v1.json").read_text()
 )
-CRD_KINDS = {"SecretProviderClass"}
+CRD_KINDS = {"SecretProviderClass", "PodMonitor"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 QDRANT = {"engine": "qdrant"}
 OWN_CLASS = {"engine": "qdrant", "qdrant": {"storageClass": "premium-zrs-retain"}}
@@ -92,6 +95,17 @@ def test_manifests_secret_provider_classes_valid_against_crd_schema(
             jsonschema.validate(yaml.safe_load(item), SCHEMA["$defs"]["keyVaultObject"])
 
 
+def test_manifests_pod_monitors_valid_against_crd_model(
+    rendered: tuple[PlatformConfig, list[tuple[Path, dict[str, Any]]]],
+) -> None:
+    _, docs = rendered
+    monitors = [obj for _, obj in docs if obj["kind"] == "PodMonitor"]
+
+    assert len(monitors) == 1
+    for obj in monitors:
+        validate_pod_monitor(obj)
+
+
 def test_manifests_mount_only_secret_provider_classes_that_exist(
     rendered: tuple[PlatformConfig, list[tuple[Path, dict[str, Any]]]],
 ) -> None:
@@ -151,8 +165,10 @@ def test_manifests_namespaces_enforce_restricted_pod_security(
         for _, obj in docs
         if obj["kind"] == "Namespace"
     }
-    # The device plugin alone needs a host path (the kubelet's device-plugin socket dir).
+    # The device plugin and the DCGM exporter alone need host paths (the kubelet's
+    # device-plugin and pod-resources sockets).
     assert levels.pop(DEVICE_PLUGIN_NAMESPACE) == "privileged"
+    assert levels.pop(DCGM_NAMESPACE) == "privileged"
     assert len(levels) == 3
     assert set(levels.values()) == {"restricted"}
 

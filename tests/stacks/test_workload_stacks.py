@@ -1,8 +1,8 @@
 """Per-stack invariants of the Kubernetes workloads, from the real program's run.
 
 The manifests written by the offline plan for each stack are validated (strict schemas for
-the stack's Kubernetes version; SecretProviderClass against its CRD schema), and the
-identities the workloads use are tied to the Azure resources the same run created.
+the stack's Kubernetes version; SecretProviderClass and PodMonitor against their CRD schemas),
+and the identities the workloads use are tied to the Azure resources the same run created.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from infra.config import parse_config
 from offline.manifests import write_manifests
 from offline.runner import OfflineRun
 from tests.conftest import STACKS, encode, stack_values
+from tests.manifests.crds import validate_pod_monitor
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "schemas" / "secretproviderclass-v1.json").read_text()
@@ -44,14 +45,18 @@ def test_stack_manifests_are_valid_for_the_cluster_version(
 ) -> None:
     cfg = parse_config(encode(stack_values(stack)))
     docs = _manifests(stack_runs[stack], tmp_path)
-    builtin = [d for d in docs if d["kind"] != "SecretProviderClass"]
+    builtin = [d for d in docs if d["kind"] not in {"SecretProviderClass", "PodMonitor"}]
     classes = [d for d in docs if d["kind"] == "SecretProviderClass"]
+    monitors = [d for d in docs if d["kind"] == "PodMonitor"]
     assert len(builtin) >= 10
     assert classes
+    assert monitors
     for obj in builtin:
         kubernetes_validate.validate(obj, cfg.cluster.kubernetes_version, strict=True)
     for obj in classes:
         jsonschema.validate(obj, SCHEMA)
+    for obj in monitors:
+        validate_pod_monitor(obj)
     assert not [d for d in docs if d["kind"] == "Secret"]
 
 
@@ -178,7 +183,11 @@ def test_stack_every_aks_driver_gpu_pool_gets_exactly_one_device_plugin(
 ) -> None:
     run = stack_runs[stack]
     docs = _manifests(run, tmp_path)
-    daemonsets = [d for d in docs if d["kind"] == "DaemonSet"]
+    daemonsets = [
+        d
+        for d in docs
+        if d["kind"] == "DaemonSet" and d["metadata"]["name"].startswith("nvidia-device-plugin")
+    ]
     gpu_pools = [
         p.inputs
         for p in run.of_type("azure-native:containerservice:AgentPool")
@@ -209,3 +218,29 @@ def test_stack_every_aks_driver_gpu_pool_gets_exactly_one_device_plugin(
             "requiredDuringSchedulingIgnoredDuringExecution"
         ]["nodeSelectorTerms"][0]["matchExpressions"]
         assert not _selects(terms, cpu_labels), d["metadata"]["name"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_dcgm_exporter_runs_on_exactly_the_aks_driver_gpu_pools(
+    stack_runs, stack: str, tmp_path: Path
+) -> None:
+    run = stack_runs[stack]
+    docs = _manifests(run, tmp_path)
+    exporter = _one(docs, "DaemonSet", "dcgm-exporter")
+    terms = exporter["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]["nodeSelectorTerms"][0]["matchExpressions"]
+    for pool in run.of_type("azure-native:containerservice:AgentPool"):
+        labels = pool.inputs["nodeLabels"]
+        expected = (
+            labels.get("accelerator") == "nvidia"
+            and pool.inputs["gpuProfile"]["driver"] == "Install"
+        )
+        assert _selects(terms, labels) == expected, pool.inputs["agentPoolName"]
+    monitor = _one(docs, "PodMonitor", "dcgm-exporter")
+    assert monitor["apiVersion"] == "azmonitoring.coreos.com/v1"
+    assert monitor["metadata"]["namespace"] == exporter["metadata"]["namespace"]
+    assert (
+        monitor["spec"]["selector"]["matchLabels"]
+        == exporter["spec"]["template"]["metadata"]["labels"]
+    )
