@@ -10,8 +10,10 @@ STACK ?= dev
 PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
+# promtool for the alert-rule unit tests: Debian's prometheus package, unpacked (no root).
+PROMTOOL := .tools/prometheus/usr/bin/promtool
 
-.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints
+.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints promtool
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -20,6 +22,7 @@ help:
 	@echo "make unit                        tests without the local services"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
+	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
 	@echo "make bench                       offline plan timings against an import floor"
 
 $(VENV)/bin/python:
@@ -37,6 +40,11 @@ $(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
 $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integration.txt
 	bash scripts/install-services.sh
 	@touch $@
+
+$(PROMTOOL): scripts/install-promtool.sh
+	bash scripts/install-promtool.sh
+
+promtool: $(PROMTOOL)
 
 plan: $(PLAN_STAMP)
 	$(PY) -m offline.cli plan --stack $(STACK)
@@ -65,10 +73,10 @@ typecheck: $(DEV_STAMP)
 # Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
 PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 
-pytest: $(SERVICES_STAMP)
+pytest: $(SERVICES_STAMP) $(PROMTOOL)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) $(PROMTOOL)
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
 
 test: lint typecheck pytest

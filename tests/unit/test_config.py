@@ -337,6 +337,71 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"postgres.entraAdmin.tenantId": "x"},
         'postgres.entraAdmin.tenantId ("x") is not a known key',
     ),
+    (
+        "prod",
+        {"alerts.model.quality.minScore": 1.5},
+        "alerts.model.quality.minScore (1.5) Input should be less than or equal to 1",
+    ),
+    (
+        "dev",
+        {"alerts.model.drift.maxShare": -0.1},
+        "alerts.model.drift.maxShare (-0.1) Input should be greater than or equal to 0",
+    ),
+    (
+        "dev",
+        {"alerts.model.servingLatency.p95Seconds": -0.2},
+        "alerts.model.servingLatency.p95Seconds (-0.2) Input should be greater than 0",
+    ),
+    (
+        "test",
+        {"alerts.gpu.memoryNearlyFull.usedPercent": 120},
+        "alerts.gpu.memoryNearlyFull.usedPercent (120) Input should be less than or equal to 100",
+    ),
+    (
+        "dev",
+        {"alerts.gpu.lowUtilisation.utilisationPercent": -5},
+        "alerts.gpu.lowUtilisation.utilisationPercent (-5) Input should be greater than or equal",
+    ),
+    (
+        "dev",
+        {"alerts.ingestion.failures.failures": -1},
+        "alerts.ingestion.failures.failures (-1) Input should be greater than or equal to 0",
+    ),
+    (
+        "dev",
+        {"alerts.cluster.podCrashLooping.restarts": -2},
+        "alerts.cluster.podCrashLooping.restarts (-2) Input should be greater than or equal to 0",
+    ),
+    (
+        "dev",
+        {"alerts.ingestion.stalled.hours": 0},
+        "alerts.ingestion.stalled.hours (0) Input should be greater than 0",
+    ),
+    (
+        "dev",
+        {"alerts.ingestion.volume.minPerHour": 30000},
+        "alerts.ingestion.volume.minPerHour (30000.0) must be < maxPerHour (20000.0)",
+    ),
+    (
+        "prod",
+        {"alerts.model.mlflowDown.severity": 5},
+        "alerts.model.mlflowDown.severity (5) Input should be 0, 1, 2, 3 or 4",
+    ),
+    (
+        "prod",
+        {"alerts.cluster.nodeNotReady.forMinutes": -1},
+        "alerts.cluster.nodeNotReady.forMinutes (-1) Input should be greater than or equal to 0",
+    ),
+    (
+        "dev",
+        {"alerts.runbookBaseUrl": "http://wiki.example.com/runbooks"},
+        'alerts.runbookBaseUrl ("http://wiki.example.com/runbooks") must be an https URL',
+    ),
+    (
+        "dev",
+        {"alerts.model.quality.minScor": 0.5},
+        "alerts.model.quality.minScor (0.5) is not a known key",
+    ),
 ]
 
 
