@@ -19,7 +19,9 @@ project runs. DCGM series carry ``node`` and ``pool`` labels from the PodMonitor
 node name (``aks-<pool>-<id>-vmss<n>``) in the ``pool:kube_node_info:count`` record.
 
 Annotations template only ``$labels`` (never ``$value``), so a rules file renders the same in
-Azure and in ``promtool test rules``.
+Azure (rule annotations "can be templated":
+https://learn.microsoft.com/javascript/api/@azure/arm-prometheusrulegroups/prometheusrule) and
+in ``promtool test rules``.
 """
 
 from __future__ import annotations

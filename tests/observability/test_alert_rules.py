@@ -4,18 +4,21 @@ annotated and has a runbook, and the thresholds come from the stack's config."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from components.observability.alerts import alert_rule_groups, prometheus_rules_document
+from components.observability.dashboards import load_dashboards
 from components.observability.specs import RuleGroupSpec, RuleSpec
 from contract.metrics import series_names
 from infra.config import PlatformConfig, parse_config
 from tests.conftest import STACKS, stack_values
 from tests.observability.exporters import EXPORTER_SERIES
 from tests.observability.promql import (
+    DASHBOARDS,
     dashboards,
     panel_queries,
     parse,
@@ -207,3 +210,12 @@ def test_dashboards_cover_the_issue_topics() -> None:
                    "serving_request_duration_seconds_bucket"):  # fmt: skip
         assert series in loop
     assert set(boards) == {"gpu-fleet", "mlops-loop"}
+
+
+def test_dashboards_load_for_grafana_with_unique_uids() -> None:
+    models = load_dashboards(DASHBOARDS)
+
+    assert set(models) == {"gpu-fleet", "mlops-loop"}
+    uids = [json.loads(text)["uid"] for text in models.values()]
+    assert len(set(uids)) == len(uids)
+    assert load_dashboards(DASHBOARDS) == models
