@@ -156,7 +156,16 @@ class DcgmExporter(pulumi.ComponentResource):
         return k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=APP, namespace=args.namespace, labels={**kube.part_of_labels(), **labels}
+                name=APP,
+                namespace=args.namespace,
+                labels={**kube.part_of_labels(), **labels},
+                annotations={
+                    "policy.aks-mlops.io/k8s-containers-non-root-with-limits": (
+                        "reads the kubelet's root-owned pod-resources socket to label each GPU "
+                        "with the pod using it, so it runs as root (all capabilities dropped, "
+                        "no privilege escalation, read-only host path)"
+                    )
+                },
             ),
             spec=k8s.apps.v1.DaemonSetSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),

@@ -80,3 +80,14 @@ def test_dcgm_exporter_pod_monitor_derives_pool_from_aks_node_name(run_component
     assert match is not None
     assert pool["replacement"].replace("$1", match.group(1)) == "gpua100"
     assert re.fullmatch(pool["regex"], "gpu-node-1") is None
+
+
+def test_dcgm_exporter_states_why_it_runs_as_root(run_components) -> None:
+    ds, _ = _run(run_components)
+    (container,) = ds["spec"]["template"]["spec"]["containers"]
+    reason = ds["metadata"]["annotations"][
+        "policy.aks-mlops.io/k8s-containers-non-root-with-limits"
+    ]
+
+    assert container["securityContext"]["runAsUser"] == 0
+    assert "pod-resources" in reason
