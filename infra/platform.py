@@ -20,6 +20,7 @@ from components.data.postgres import PostgresServer
 from components.kit.naming import Kind, Namer
 from components.kit.shared import RoleAssignmentSpec
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
+from components.observability.alerts import alert_rule_groups
 from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
 from infra.config import PlatformConfig
@@ -321,10 +322,13 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             key_vault=key_vault,
             postgres=postgres,
         ),
-        # Seam for alert content: the alert rule groups built from the `alerts` config
-        # (components/observability/alerts.py) plug in here. Until that lands, only the
-        # recommended AKS recording rules are registered.
-        alert_groups=[],
+        # The stack's alert rules (thresholds, `for`, severities from the `alerts` config),
+        # registered beside the recommended AKS recording rules.
+        alert_groups=alert_rule_groups(
+            cfg.alerts,
+            gpu_pool_max_counts={p.name: p.max_count for p in cfg.gpu_pools},
+            mlflow_namespace=cfg.mlflow.namespace,
+        ),
     )
     return Platform(
         network=network,
