@@ -261,9 +261,17 @@ def build_registry(
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     """Every component of the stack."""
-    namer = Namer(workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix)
+    # Resolved once, synchronously: names must be known before resources register, and the
+    # subscription makes the default suffix of globally unique names unique per subscription.
+    client = authorization.get_client_config()
+    namer = Namer(
+        workload=cfg.workload,
+        stack=stack,
+        location=cfg.location,
+        subscription_id=client.subscription_id,
+        suffix=cfg.name_suffix,
+    )
     tags = cfg.tags.as_dict()
-    client = authorization.get_client_config_output()
     network = build_network(cfg, namer, tags)
     # Before the cluster: its Container Insights add-on names the workspace.
     log_analytics = build_log_analytics(cfg, namer, tags, network)
