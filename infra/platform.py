@@ -197,27 +197,34 @@ def _pool_args(
 def build_node_pools(
     cfg: PlatformConfig, tags: dict[str, str], network: Network, cluster: AksCluster
 ) -> dict[str, NodePool]:
-    """The CPU user pool and every GPU pool, keyed by pool name."""
-    pools = {
-        cfg.cpu_pool.name: NodePool(
-            f"pool-{cfg.cpu_pool.name}",
-            NodePoolArgs(
-                **_pool_args(cfg, cfg.cpu_pool, network, cluster, tags),  # type: ignore[arg-type]
-                spot_enabled=cfg.cpu_pool.spot,
-            ),
+    """The CPU user pool and every GPU pool, keyed by pool name.
+
+    Each pool waits for the one before it (CPU pool, then GPU pools in config order): AKS
+    rejects a second agent-pool operation on a cluster while one is running.
+    """
+    specs: list[tuple[PoolConfig, dict[str, object]]] = [
+        (cfg.cpu_pool, {"spot_enabled": cfg.cpu_pool.spot})
+    ]
+    specs += [
+        (
+            gpu,
+            {
+                "spot_enabled": gpu.spot,
+                "gpu_enabled": True,
+                "gpu_model": gpu_model(gpu.vm_size),
+                "gpu_driver": gpu.gpu_driver,
+                "mig_profile": gpu.mig_profile,
+            },
         )
-    }
-    for gpu in cfg.gpu_pools:
-        pools[gpu.name] = NodePool(
-            f"pool-{gpu.name}",
-            NodePoolArgs(
-                **_pool_args(cfg, gpu, network, cluster, tags),  # type: ignore[arg-type]
-                spot_enabled=gpu.spot,
-                gpu_enabled=True,
-                gpu_model=gpu_model(gpu.vm_size),
-                gpu_driver=gpu.gpu_driver,
-                mig_profile=gpu.mig_profile,
-            ),
+        for gpu in cfg.gpu_pools
+    ]
+    pools: dict[str, NodePool] = {}
+    previous: NodePool | None = None
+    for pool, extra in specs:
+        previous = pools[pool.name] = NodePool(
+            f"pool-{pool.name}",
+            NodePoolArgs(**_pool_args(cfg, pool, network, cluster, tags), **extra),  # type: ignore[arg-type]
+            opts=pulumi.ResourceOptions(depends_on=[previous] if previous else None),
         )
     return pools
 
