@@ -153,6 +153,22 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"gpuPools[0].name": "gputoolongname"},
         'gpuPools[0].name ("gputoolongname") must be 1-12',
     ),
+    (
+        "prod",
+        {"gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_NC24ads_A100_v4',
+    ),
+    (
+        "dev",
+        {"gpuPools[0].vmSize": "Standard_ND96isr_H100_v5", "gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_ND96isr_H100_v5',
+    ),
+    (
+        "dev",
+        {"gpuPools[0].vmSize": "Standard_ND96isr_H200_v5", "gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_ND96isr_H200_v5',
+    ),
+    ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
     ("dev", {"systemPool.minCount": 0}, "systemPool.minCount (0) Input should be greater"),
