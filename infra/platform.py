@@ -70,7 +70,9 @@ def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
     return tuple(zones)
 
 
-def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Network:
+def build_network(
+    cfg: PlatformConfig, namer: Namer, tags: dict[str, str], subscription_id: str
+) -> Network:
     """Resource group, VNet, subnets and DNS zones."""
     net = cfg.network
     subnets = {
@@ -105,6 +107,7 @@ def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Ne
             resource_group_name=namer.name(Kind.RESOURCE_GROUP),
             vnet_name=namer.name(Kind.VIRTUAL_NETWORK),
             address_space=str(net.vnet_cidr),
+            subscription_id=subscription_id,
             subnets=subnets,
             private_dns_zones=private_dns_zones(cfg, namer),
             peerings=dict(net.peerings),
@@ -279,7 +282,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         suffix=cfg.name_suffix,
     )
     tags = cfg.tags.as_dict()
-    network = build_network(cfg, namer, tags)
+    network = build_network(cfg, namer, tags, client.subscription_id)
     # Before the cluster: its Container Insights add-on names the workspace.
     log_analytics = build_log_analytics(cfg, namer, tags, network)
     cluster = build_cluster(
@@ -321,6 +324,13 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             postgres_database_resource_ids=postgres.database_resource_ids,
             postgres_extensions_resource_id=postgres.extensions_resource_id,
             tags=tags,
+            # Both directions of every peering and the API server zone's links to the peered
+            # VNets: the first `pulumi up` from a runner must not resolve the private API
+            # server before its VNet is linked and peered.
+            api_server_path_ids=[
+                *(network.peering_ids[k] for k in sorted(network.peering_ids)),
+                *(cluster.api_dns_link_ids[k] for k in sorted(cluster.api_dns_link_ids)),
+            ],
             namer=namer,
         ),
     )

@@ -119,6 +119,10 @@ class AksCluster(pulumi.ComponentResource):
     """OIDC issuer URL for federated credentials."""
     kubelet_object_id: pulumi.Output[str]
     """Object id of the kubelet identity (pulls images)."""
+    api_dns_link_ids: dict[str, pulumi.Output[str]]
+    """Private cluster: ids of the links from the API server's private DNS zone to the VNets
+    in ``private_dns_link_vnet_resource_ids`` (by key). Whoever reaches the API server from
+    those VNets must wait for them."""
 
     def __init__(
         self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -194,8 +198,9 @@ class AksCluster(pulumi.ComponentResource):
                 ignore_changes=self._ignored(args),
             ),
         )
-        if args.private_cluster_enabled:
-            self._link_private_zone(name, args, cluster)
+        self.api_dns_link_ids = (
+            self._link_private_zone(name, args, cluster) if args.private_cluster_enabled else {}
+        )
         self.name = cluster.name
         self.resource_id = cluster.id
         self.principal_id = identity.principal_id
@@ -211,17 +216,19 @@ class AksCluster(pulumi.ComponentResource):
                 "resource_id": self.resource_id,
                 "oidc_issuer_url": self.oidc_issuer_url,
                 "kubelet_object_id": self.kubelet_object_id,
+                "api_dns_link_ids": self.api_dns_link_ids,
             }
         )
 
     def _link_private_zone(
         self, name: str, args: AksClusterArgs, cluster: cs.ManagedCluster
-    ) -> None:
+    ) -> dict[str, pulumi.Output[str]]:
         # With private_dns_zone "system" AKS creates the zone in the node resource group; its
         # name is the private FQDN without the first label.
         zone_name = cluster.private_fqdn.apply(lambda fqdn: fqdn.split(".", 1)[1])
+        links: dict[str, pulumi.Output[str]] = {}
         for key, vnet_id in sorted(args.private_dns_link_vnet_resource_ids.items()):
-            privatedns.VirtualNetworkLink(
+            links[key] = privatedns.VirtualNetworkLink(
                 f"{name}-api-dns-{key}",
                 resource_group_name=args.node_resource_group,
                 private_zone_name=zone_name,
@@ -231,7 +238,8 @@ class AksCluster(pulumi.ComponentResource):
                 virtual_network=privatedns.SubResourceArgs(id=vnet_id),
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
-            )
+            ).id
+        return links
 
     @staticmethod
     def _ignored(args: AksClusterArgs) -> list[str]:

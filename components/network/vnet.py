@@ -8,7 +8,10 @@ Creates:
 - each requested private DNS zone, linked to the VNet;
 - a peering in both directions with each listed VNet (e.g. the VNet of the CI runners that
   must reach a private API server). The remote side needs Network Contributor on that VNet
-  for the deployer, and its address space must not overlap this VNet's.
+  for the deployer, and its address space must not overlap this VNet's. The back-peering is
+  created in the remote VNet's subscription: through the default provider when that is the
+  deployer's subscription, else through an explicit provider for the remote subscription
+  (it authenticates like the default one: az CLI or ARM_* / OIDC environment).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_azure_native as azure_native
 from pulumi_azure_native import network, privatedns, resources
 
 from components.kit.shared import PrivateEndpointSpec
@@ -50,6 +54,8 @@ class NetworkArgs:
     """Name of the VNet."""
     address_space: str
     """VNet CIDR."""
+    subscription_id: str
+    """The deployer's subscription (the default provider's)."""
     subnets: Mapping[str, SubnetSpec]
     """Subnets by stable role key (``nodes``, ``privateEndpoints``, ...)."""
     private_dns_zones: tuple[str, ...] = ()
@@ -76,6 +82,9 @@ class Network(pulumi.ComponentResource):
     private_dns_zone_ids: dict[str, pulumi.Output[str]]
     """Private DNS zone resource ids by zone name, known only once the zone is linked to the
     VNet (a VNet-integrated PostgreSQL server must never see an unlinked zone)."""
+    peering_ids: dict[str, pulumi.Output[str]]
+    """Per peering key, the id of this VNet's peering, known only once both directions exist
+    (traffic flows only then)."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -109,13 +118,14 @@ class Network(pulumi.ComponentResource):
             for key, spec in args.subnets.items()
         }
         self.private_dns_zone_ids = self._create_dns_zones(name, args, group.name, vnet, tags)
-        self._create_peerings(name, args, group.name, vnet)
+        self.peering_ids = self._create_peerings(name, args, group.name, vnet)
         self.register_outputs(
             {
                 "resource_group_name": self.resource_group_name,
                 "resource_id": self.resource_id,
                 "subnet_ids": self.subnet_ids,
                 "private_dns_zone_ids": self.private_dns_zone_ids,
+                "peering_ids": self.peering_ids,
             }
         )
 
@@ -174,10 +184,11 @@ class Network(pulumi.ComponentResource):
         args: NetworkArgs,
         resource_group_name: pulumi.Output[str],
         vnet: network.VirtualNetwork,
-    ) -> None:
+    ) -> dict[str, pulumi.Output[str]]:
+        ids: dict[str, pulumi.Output[str]] = {}
         for key, remote_id in sorted(args.peerings.items()):
-            remote_group, remote_vnet = _vnet_parts(remote_id)
-            network.VirtualNetworkPeering(
+            remote_subscription, remote_group, remote_vnet = _vnet_parts(remote_id)
+            forward = network.VirtualNetworkPeering(
                 f"{name}-peering-{key}",
                 resource_group_name=resource_group_name,
                 virtual_network_name=vnet.name,
@@ -188,7 +199,15 @@ class Network(pulumi.ComponentResource):
                 use_remote_gateways=False,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            network.VirtualNetworkPeering(
+            back_opts = pulumi.ResourceOptions(parent=self)
+            if remote_subscription.lower() != args.subscription_id.lower():
+                # ARM writes the peering where the remote VNet lives: in its subscription.
+                back_opts.provider = azure_native.Provider(
+                    f"{name}-peering-{key}-provider",
+                    subscription_id=remote_subscription,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            back = network.VirtualNetworkPeering(
                 f"{name}-peering-{key}-back",
                 resource_group_name=remote_group,
                 virtual_network_name=remote_vnet,
@@ -197,8 +216,10 @@ class Network(pulumi.ComponentResource):
                 allow_virtual_network_access=True,
                 allow_forwarded_traffic=False,
                 use_remote_gateways=False,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=back_opts,
             )
+            ids[key] = pulumi.Output.all(forward.id, back.id).apply(lambda pair: pair[0])
+        return ids
 
     def _create_dns_zones(
         self,
@@ -236,8 +257,12 @@ class Network(pulumi.ComponentResource):
         return ids
 
 
-def _vnet_parts(resource_id: str) -> tuple[str, str]:
-    """(resource group, VNet name) of a VNet resource id."""
+def _vnet_parts(resource_id: str) -> tuple[str, str, str]:
+    """(subscription id, resource group, VNet name) of a VNet resource id."""
     parts = resource_id.strip("/").split("/")
     lowered = [p.lower() for p in parts]
-    return parts[lowered.index("resourcegroups") + 1], parts[-1]
+    return (
+        parts[lowered.index("subscriptions") + 1],
+        parts[lowered.index("resourcegroups") + 1],
+        parts[-1],
+    )

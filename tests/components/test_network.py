@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
+from offline.runner import SUBSCRIPTION_ID
 from tests.components.helpers import RG
 
 
@@ -12,6 +13,7 @@ def _args(**overrides: object) -> NetworkArgs:
         "resource_group_name": RG,
         "vnet_name": "vnet-unit",
         "address_space": "10.0.0.0/16",
+        "subscription_id": SUBSCRIPTION_ID,
         "subnets": {
             "nodes": SubnetSpec(name="snet-nodes", address_prefix="10.0.0.0/20", nsg_name="nsg-n"),
             "apiServer": SubnetSpec(
@@ -58,10 +60,13 @@ def test_network_creates_no_dns_zone_when_none_requested(run_components) -> None
     assert run.named("net-rg").inputs["resourceGroupName"] == RG
 
 
+OTHER_SUBSCRIPTION = "00000000-0000-4000-8000-000000000009"
 RUNNERS = (
-    "/subscriptions/00000000-0000-4000-8000-000000000009/resourceGroups/rg-runners/providers/"
+    f"/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/rg-runners/providers/"
     "Microsoft.Network/virtualNetworks/vnet-runners"
 )
+SAME_SUBSCRIPTION_RUNNERS = RUNNERS.replace(OTHER_SUBSCRIPTION, SUBSCRIPTION_ID)
+PROVIDER = "pulumi:providers:azure-native"
 
 
 def test_network_peers_both_directions_with_listed_vnets(run_components) -> None:
@@ -82,3 +87,25 @@ def test_network_peers_both_directions_with_listed_vnets(run_components) -> None
 def test_network_creates_no_peering_by_default(run_components) -> None:
     run = run_components(lambda: Network("net", _args()))
     assert run.of_type("azure-native:network:VirtualNetworkPeering") == []
+
+
+def test_network_back_peering_in_another_subscription_uses_its_provider(run_components) -> None:
+    run = run_components(lambda: Network("net", _args(peerings={"runners": RUNNERS})))
+    (provider,) = run.of_type(PROVIDER)
+    assert provider.inputs["subscriptionId"] == OTHER_SUBSCRIPTION
+    back = run.named("net-peering-runners-back")
+    assert back.provider.startswith(provider.urn + "::"), back.provider
+    # This VNet's own peering stays in the deployer's subscription.
+    assert run.named("net-peering-runners").provider == ""
+
+
+def test_network_back_peering_in_the_same_subscription_uses_the_default_provider(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: Network("net", _args(peerings={"runners": SAME_SUBSCRIPTION_RUNNERS}))
+    )
+    assert run.of_type(PROVIDER) == []
+    back = run.named("net-peering-runners-back")
+    # No explicit provider reference: the engine's default azure-native provider.
+    assert back.provider == "", back.provider

@@ -64,6 +64,7 @@ def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
         },
         postgres_extensions_resource_id=f"{server}/configurations/azure.extensions",
         tags=cfg.tags.as_dict(),
+        api_server_path_ids=[],
         namer=namer,
     )
 

@@ -26,3 +26,25 @@ def test_order_node_pools_are_created_one_after_another(stack_runs, stack: str) 
     for earlier, later in itertools.pairwise(chain):
         assert earlier.urn in later.dependencies, (earlier.name, later.name)
     assert not any(p.urn in chain[0].dependencies for p in chain[1:])
+
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+PEERING = "azure-native:network:VirtualNetworkPeering"
+DNS_LINK = "azure-native:privatedns:VirtualNetworkLink"
+
+
+@pytest.mark.parametrize("stack", ["test", "prod"])
+def test_order_kubernetes_provider_waits_for_peerings_and_api_dns_links(
+    stack_runs, stack: str
+) -> None:
+    # A runner in the peered VNet resolves the private API server through the cluster's
+    # private DNS zone: the link and both peering directions must exist before the provider
+    # (and everything applied through it) is used.
+    run = stack_runs[stack]
+    (provider,) = run.of_type(K8S_PROVIDER)
+    peerings = run.of_type(PEERING)
+    api_links = [r for r in run.of_type(DNS_LINK) if "-api-dns-" in r.name]
+    assert len(peerings) == 2, [p.name for p in peerings]
+    assert len(api_links) == 1, [r.name for r in run.of_type(DNS_LINK)]
+    for needed in [*peerings, *api_links]:
+        assert needed.urn in provider.dependencies, needed.name
