@@ -43,6 +43,10 @@ from infra.workloads import WorkloadInputs, Workloads, build_workloads
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+# A flexible server (and its HA standby) archives WAL to Azure Storage; the service endpoint
+# keeps that traffic on the Azure backbone even when a route table sends 0.0.0.0/0 elsewhere
+# (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-private).
+POSTGRES_SERVICE_ENDPOINTS = ("Microsoft.Storage",)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ def build_network(
             address_prefix=str(net.subnets.postgres),
             delegation=POSTGRES_DELEGATION,
             nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "psql"),
+            service_endpoints=POSTGRES_SERVICE_ENDPOINTS,
         )
     return Network(
         "network",

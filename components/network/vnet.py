@@ -40,6 +40,8 @@ class SubnetSpec:
     """Service the subnet is delegated to, e.g. ``Microsoft.ContainerService/managedClusters``."""
     nsg_name: str | None = None
     """NSG to create and attach; None for none."""
+    service_endpoints: tuple[str, ...] = ()
+    """Service endpoints on the subnet, e.g. ``Microsoft.Storage``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +166,11 @@ class Network(pulumi.ComponentResource):
             ]
             if spec.delegation
             else None,
+            service_endpoints=[
+                network.ServiceEndpointPropertiesFormatArgs(service=service)
+                for service in spec.service_endpoints
+            ]
+            or None,
             # Let NSGs and route tables apply to private endpoints in this subnet too.
             private_endpoint_network_policies=PRIVATE_ENDPOINT_POLICIES_ENABLED,
             # No implicit outbound internet for new VMs; egress goes through AKS's load balancer.

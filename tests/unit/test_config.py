@@ -168,6 +168,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"gpuPools[0].vmSize": "Standard_ND96isr_H200_v5", "gpuPools[0].osSku": "AzureLinux"},
         'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_ND96isr_H200_v5',
     ),
+    (
+        "prod",
+        {"network.subnets.apiServer": "10.42.33.0/28"},
+        'network.subnets.apiServer ("10.42.33.0/28") must be /27 or larger when '
+        "tags.environment is prod",
+    ),
     ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
