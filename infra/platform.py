@@ -13,6 +13,11 @@ from pulumi_azure_native import authorization
 
 from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.gpu_sizes import gpu_model
+from components.cluster.maintenance import (
+    AUTO_UPGRADE_SCHEDULE,
+    NODE_OS_UPGRADE_SCHEDULE,
+    MaintenanceWindowSpec,
+)
 from components.cluster.node_pools import NodePool, NodePoolArgs
 from components.data.data_lake import DataLake
 from components.data.db_roles import password_secret_name
@@ -24,6 +29,7 @@ from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
+from infra.config.maintenance import MaintenanceWindowConfig
 from infra.data_layer import (
     app_roles,
     build_data_lake,
@@ -171,11 +177,36 @@ def build_cluster(
             node_os_upgrade_channel=c.node_os_upgrade_channel,
             image_cleaner_interval_hours=c.image_cleaner_interval_hours,
             azure_policy_enabled=c.azure_policy_enabled,
+            maintenance_windows=maintenance_windows(cfg),
             private_dns_link_vnet_resource_ids=dict(cfg.network.peerings),
             log_analytics_workspace_resource_id=log_analytics_workspace_resource_id,
             tags=tags,
         ),
     )
+
+
+def _window(window: MaintenanceWindowConfig) -> MaintenanceWindowSpec:
+    return MaintenanceWindowSpec(
+        schedule=window.schedule,
+        interval=window.interval,
+        start_time=window.start_time,
+        duration_hours=window.duration_hours,
+        utc_offset=window.utc_offset,
+        day_of_week=window.day_of_week,
+        day_of_month=window.day_of_month,
+        not_allowed_dates=[(str(d.start), str(d.end)) for d in window.not_allowed_dates],
+    )
+
+
+def maintenance_windows(cfg: PlatformConfig) -> dict[str, MaintenanceWindowSpec]:
+    """The configured windows by AKS maintenance configuration name."""
+    m = cfg.cluster.maintenance
+    windows: dict[str, MaintenanceWindowSpec] = {}
+    if m.auto_upgrade:
+        windows[AUTO_UPGRADE_SCHEDULE] = _window(m.auto_upgrade)
+    if m.node_os:
+        windows[NODE_OS_UPGRADE_SCHEDULE] = _window(m.node_os)
+    return windows
 
 
 def _pool_args(

@@ -77,6 +77,31 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _maintenance(i: Mapping[str, Any]) -> list[str]:
+    window = i.get("maintenanceWindow") or {}
+    schedule = window.get("schedule") or {}
+    weekly = schedule.get("weekly")
+    monthly = schedule.get("absoluteMonthly")
+    if weekly:
+        when = f"every {_count(weekly.get('intervalWeeks'))} week(s) on {weekly.get('dayOfWeek')}"
+    elif monthly:
+        when = (
+            f"every {_count(monthly.get('intervalMonths'))} month(s) on day "
+            f"{_count(monthly.get('dayOfMonth'))}"
+        )
+    else:
+        when = "?"
+    out = [
+        when,
+        f"{window.get('startTime')} UTC{window.get('utcOffset', '+00:00')}",
+        f"{_count(window.get('durationHours'))}h",
+    ]
+    blocked = window.get("notAllowedDates") or []
+    if blocked:
+        out.append("not " + ", ".join(f"{d.get('start')}..{d.get('end')}" for d in blocked))
+    return out
+
+
 def _registry(i: Mapping[str, Any]) -> list[str]:
     policies = i.get("policies") or {}
     retention = (policies.get("retentionPolicy") or {}).get("days")
@@ -226,6 +251,7 @@ SUMMARIZERS: dict[str, Summarizer] = {
     "azure-native:network:VirtualNetwork": _vnet,
     "azure-native:containerservice:ManagedCluster": _cluster,
     "azure-native:containerservice:AgentPool": _pool,
+    "azure-native:containerservice:MaintenanceConfiguration": _maintenance,
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role,
     "azure-native:network:PrivateEndpoint": lambda i: [

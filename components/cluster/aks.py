@@ -9,6 +9,7 @@ Creates:
   dataplane and network policy, upgrade channels, managed Prometheus metrics, KEDA, Azure
   Policy, Key Vault secrets provider with rotation, image cleaner; private API server or
   authorized IP ranges;
+- planned maintenance windows for the upgrade channels (:mod:`components.cluster.maintenance`);
 - for a private cluster, links from its AKS-managed private DNS zone to the VNets that must
   resolve the API server (the CI runners' VNet).
 
@@ -25,6 +26,10 @@ import pulumi
 from pulumi_azure_native import containerservice as cs
 from pulumi_azure_native import managedidentity, privatedns
 
+from components.cluster.maintenance import (
+    MaintenanceWindowSpec,
+    create_maintenance_configurations,
+)
 from components.kit.shared import RoleAssignmentSpec, create_role_assignments
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
@@ -97,6 +102,9 @@ class AksClusterArgs:
     """How often the image cleaner removes unused vulnerable images."""
     azure_policy_enabled: bool = True
     """Azure Policy add-on (Gatekeeper)."""
+    maintenance_windows: Mapping[str, MaintenanceWindowSpec] = field(default_factory=dict)
+    """Planned maintenance by configuration name (``aksManagedAutoUpgradeSchedule``,
+    ``aksManagedNodeOSUpgradeSchedule``); empty leaves AKS's own timing."""
     private_dns_link_vnet_resource_ids: Mapping[str, str] = field(default_factory=dict)
     """Private cluster: VNets (by key) to link to the cluster's AKS-managed private DNS zone,
     so machines there (CI runners in a peered VNet) resolve the API server."""
@@ -197,6 +205,13 @@ class AksCluster(pulumi.ComponentResource):
                 depends_on=list(grants.values()),
                 ignore_changes=self._ignored(args),
             ),
+        )
+        create_maintenance_configurations(
+            name,
+            resource_group_name=args.resource_group_name,
+            cluster_name=cluster.name,
+            windows=args.maintenance_windows,
+            parent=self,
         )
         self.api_dns_link_ids = (
             self._link_private_zone(name, args, cluster) if args.private_cluster_enabled else {}

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from components.cluster.gpu_sizes import azure_linux_supported, is_nvidia_gpu_size, mig_capable
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
+from infra.config.maintenance import MaintenanceConfig
 from infra.config.network import ApiServerConfig
 
 # AKS Kubernetes minor versions in support on 2026-11-26 (AKS release calendar,
@@ -146,6 +147,28 @@ class ClusterConfig(ConfigModel):
     )
     image_cleaner_interval_hours: int = Field(default=48, ge=24, le=2160)
     azure_policy_enabled: bool = True
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    """Planned maintenance windows of the upgrade channels."""
+
+    @model_validator(mode="after")
+    def _windows_have_a_channel(self) -> Self:
+        if self.maintenance.auto_upgrade and self.upgrade_channel == "none":
+            raise rule_error(
+                "maintenance.autoUpgrade",
+                "set",
+                "needs an upgradeChannel other than none (nothing would use the window)",
+            )
+        if self.maintenance.node_os and self.node_os_upgrade_channel not in (
+            "NodeImage",
+            "SecurityPatch",
+        ):
+            raise rule_error(
+                "maintenance.nodeOs",
+                "set",
+                "needs nodeOsUpgradeChannel NodeImage or SecurityPatch (nothing else follows "
+                "the window)",
+            )
+        return self
 
     @field_validator("kubernetes_version")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.cluster.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
+from components.cluster.maintenance import MaintenanceWindowSpec
 from components.kit.shared import BUILT_IN_ROLES
 from tests.components.helpers import (
     ADMIN_GROUP,
@@ -197,3 +198,50 @@ def test_aks_container_insights_addon_uses_entra_auth_when_given_a_workspace(
 def test_aks_container_insights_addon_absent_without_a_workspace(run_components) -> None:
     c = _cluster(run_components)
     assert "omsagent" not in c["addonProfiles"]
+
+
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
+
+
+def test_aks_maintenance_windows_per_upgrade_channel(run_components) -> None:
+    windows = {
+        # Configuration names from https://learn.microsoft.com/azure/aks/planned-maintenance
+        "aksManagedAutoUpgradeSchedule": MaintenanceWindowSpec(
+            schedule="Weekly",
+            interval=2,
+            day_of_week="Sunday",
+            start_time="01:00",
+            duration_hours=4,
+            utc_offset="+01:00",
+            not_allowed_dates=[("2026-12-20", "2027-01-04")],
+        ),
+        "aksManagedNodeOSUpgradeSchedule": MaintenanceWindowSpec(
+            schedule="AbsoluteMonthly",
+            interval=1,
+            day_of_month=15,
+            start_time="05:30",
+            duration_hours=6,
+        ),
+    }
+    run = run_components(lambda: AksCluster("aks", _args(maintenance_windows=windows)))
+    configs = {r.inputs["configName"]: r for r in run.of_type(MAINTENANCE)}
+    assert set(configs) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    cluster = run.named("aks-cluster")
+    auto = configs["aksManagedAutoUpgradeSchedule"]
+    assert auto.inputs["resourceName"] == "aks-unit"
+    assert cluster.urn in auto.dependencies
+    assert auto.inputs["maintenanceWindow"] == {
+        "schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 2}},
+        "durationHours": 4,
+        "startTime": "01:00",
+        "utcOffset": "+01:00",
+        "notAllowedDates": [{"start": "2026-12-20", "end": "2027-01-04"}],
+    }
+    node_os = configs["aksManagedNodeOSUpgradeSchedule"].inputs["maintenanceWindow"]
+    assert node_os["schedule"] == {"absoluteMonthly": {"dayOfMonth": 15, "intervalMonths": 1}}
+    assert (node_os["startTime"], node_os["durationHours"]) == ("05:30", 6)
+
+
+def test_aks_no_maintenance_configuration_by_default(run_components) -> None:
+    run = run_components(lambda: AksCluster("aks", _args()))
+    assert run.of_type(MAINTENANCE) == []

@@ -48,3 +48,18 @@ def test_order_kubernetes_provider_waits_for_peerings_and_api_dns_links(
     assert len(api_links) == 1, [r.name for r in run.of_type(DNS_LINK)]
     for needed in [*peerings, *api_links]:
         assert needed.urn in provider.dependencies, needed.name
+
+
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_order_every_stack_ships_maintenance_windows_for_both_channels(
+    stack_runs, stack: str
+) -> None:
+    configs = {r.inputs["configName"]: r.inputs for r in stack_runs[stack].of_type(MAINTENANCE)}
+    assert set(configs) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    for window in (c["maintenanceWindow"] for c in configs.values()):
+        # AKS: "use a maintenance window with a duration of four hours or more".
+        assert window["durationHours"] >= 4
+        assert window["schedule"]["weekly"]["dayOfWeek"] in {"Saturday", "Sunday"}

@@ -174,6 +174,62 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         'network.subnets.apiServer ("10.42.33.0/28") must be /27 or larger when '
         "tags.environment is prod",
     ),
+    (
+        "prod",
+        {"cluster.maintenance.autoUpgrade.durationHours": 3},
+        "cluster.maintenance.autoUpgrade.durationHours (3) must be 4-24 hours",
+    ),
+    (
+        "prod",
+        {"cluster.maintenance.nodeOs.durationHours": 25},
+        "cluster.maintenance.nodeOs.durationHours (25) must be 4-24 hours",
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.dayOfWeek": "Funday"},
+        'cluster.maintenance.autoUpgrade.dayOfWeek ("Funday") Input should be',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.startTime": "2am"},
+        'cluster.maintenance.autoUpgrade.startTime ("2am") must be a time of day as HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.startTime": "24:00"},
+        'cluster.maintenance.autoUpgrade.startTime ("24:00") must be a time of day as HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.utcOffset": "+1"},
+        'cluster.maintenance.nodeOs.utcOffset ("+1") must be +HH:mm or -HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.schedule": "AbsoluteMonthly"},
+        "cluster.maintenance.nodeOs.dayOfMonth (null) is required for an AbsoluteMonthly",
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.dayOfMonth": 1},
+        "cluster.maintenance.nodeOs.dayOfMonth (1) is only for an AbsoluteMonthly schedule",
+    ),
+    (
+        "prod",
+        {"cluster.maintenance.autoUpgrade.notAllowedDates[0].end": "2026-12-01"},
+        'cluster.maintenance.autoUpgrade.notAllowedDates[0].end ("2026-12-01") must not be '
+        "before start (2026-12-20)",
+    ),
+    (
+        "dev",
+        {"cluster.upgradeChannel": "none"},
+        'cluster.maintenance.autoUpgrade ("set") needs an upgradeChannel other than none',
+    ),
+    (
+        "dev",
+        {"cluster.nodeOsUpgradeChannel": "Unmanaged"},
+        'cluster.maintenance.nodeOs ("set") needs nodeOsUpgradeChannel NodeImage or',
+    ),
     ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
