@@ -24,6 +24,7 @@ from components.data.db_roles import password_secret_name
 from components.data.postgres import PostgresServer
 from components.kit.naming import Kind, Namer
 from components.kit.shared import RoleAssignmentSpec
+from components.network.egress import AKS_OUTBOUND_TYPES
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
@@ -122,6 +123,14 @@ def build_network(
             subnets=subnets,
             private_dns_zones=private_dns_zones(cfg, namer),
             peerings=dict(net.peerings),
+            egress=net.egress.type,
+            zones=list(cfg.cluster.zones),
+            nat_gateway_name=namer.name(Kind.NAT_GATEWAY),
+            public_ip_name=namer.name(Kind.PUBLIC_IP, "egress"),
+            route_table_name=namer.name(Kind.ROUTE_TABLE, "nodes"),
+            firewall_private_ip=(
+                str(net.egress.firewall_private_ip) if net.egress.firewall_private_ip else None
+            ),
             tags=tags,
         ),
     )
@@ -169,6 +178,8 @@ def build_cluster(
             pod_cidr=str(cfg.network.pod_cidr),
             service_cidr=str(cfg.network.service_cidr),
             dns_service_ip=str(cfg.network.dns_service_ip),
+            outbound_type=AKS_OUTBOUND_TYPES[cfg.network.egress.type],
+            route_table_resource_id=network.route_table_id,
             zones=list(sp.zones if sp.zones is not None else c.zones),
             private_cluster_enabled=c.api_server.private_cluster_enabled,
             authorized_ip_ranges=[str(r) for r in c.api_server.authorized_ip_ranges],

@@ -61,6 +61,7 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
         exposure,
         f"system pool {' '.join(_pool(system)[:3])}",
         f"{net.get('networkPluginMode')}+{net.get('networkDataplane')}",
+        f"egress {net.get('outboundType')}",
         "local accounts " + ("off" if i.get("disableLocalAccounts") else "ON"),
         "workload identity "
         + ("on" if (sec.get("workloadIdentity") or {}).get("enabled") else "off"),
@@ -261,6 +262,18 @@ SUMMARIZERS: dict[str, Summarizer] = {
         )
     ],
     "azure-native:managedidentity:FederatedIdentityCredential": lambda i: [str(i.get("subject"))],
+    "azure-native:network:NatGateway": lambda i: [
+        f"sku {(i.get('sku') or {}).get('name')}",
+        "zone " + (",".join(i.get("zones") or []) or "chosen by Azure"),
+    ],
+    "azure-native:network:PublicIPAddress": lambda i: [
+        f"{(i.get('sku') or {}).get('name')} {i.get('publicIPAllocationMethod')}",
+        "zones " + (",".join(i.get("zones") or []) or "none"),
+    ],
+    "azure-native:network:RouteTable": lambda i: [
+        f"{r.get('addressPrefix')} -> {r.get('nextHopType')} {r.get('nextHopIpAddress', '')}"
+        for r in i.get("routes") or []
+    ],
     "azure-native:network:VirtualNetworkPeering": lambda i: [
         "peered to " + str((i.get("remoteVirtualNetwork") or {}).get("id", "")).rsplit("/", 1)[-1]
     ],

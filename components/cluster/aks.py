@@ -86,6 +86,13 @@ class AksClusterArgs:
     """Kubernetes service range."""
     dns_service_ip: str
     """Cluster DNS service address inside ``service_cidr``."""
+    outbound_type: str = "loadBalancer"
+    """AKS outbound type: ``loadBalancer``, ``userAssignedNATGateway`` (a NAT gateway already
+    on the node subnet) or ``userDefinedRouting`` (a route table already on it)."""
+    route_table_resource_id: pulumi.Input[str] | None = None
+    """``userDefinedRouting``: the node subnet's route table; the control-plane identity gets
+    Network Contributor on it (AKS manages routes there; a table outside the node resource
+    group needs the grant, https://learn.microsoft.com/azure/aks/limit-egress-traffic)."""
     zones: Sequence[str] = ()
     """Availability zones of the system pool (empty: regional)."""
     private_cluster_enabled: bool = True
@@ -155,6 +162,17 @@ class AksCluster(pulumi.ComponentResource):
             },
             parent=self,
         )
+        if args.route_table_resource_id is not None:
+            grants |= create_role_assignments(
+                name=f"{name}-identity",
+                scope=args.route_table_resource_id,
+                assignments={
+                    "routes-network-contributor": RoleAssignmentSpec(
+                        role="Network Contributor", principal_id=identity.principal_id
+                    )
+                },
+                parent=self,
+            )
         cluster = cs.ManagedCluster(
             f"{name}-cluster",
             resource_name_=args.cluster_name,
@@ -313,7 +331,7 @@ class AksCluster(pulumi.ComponentResource):
             pod_cidr=args.pod_cidr,
             service_cidr=args.service_cidr,
             dns_service_ip=args.dns_service_ip,
-            outbound_type="loadBalancer",
+            outbound_type=args.outbound_type,
             load_balancer_sku="standard",
         )
 

@@ -47,6 +47,9 @@ class Kind(StrEnum):
     MANAGED_GRAFANA = "managed_grafana"
     ACTION_GROUP = "action_group"
     PROMETHEUS_RULE_GROUP = "prometheus_rule_group"
+    NAT_GATEWAY = "nat_gateway"
+    PUBLIC_IP = "public_ip"
+    ROUTE_TABLE = "route_table"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +178,33 @@ RULES: dict[Kind, NameRule] = {
         pattern=r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
         description="3-63 lowercase letters, digits, hyphens; not starting or ending with a "
         "hyphen; globally unique",
+    ),
+    Kind.NAT_GATEWAY: NameRule(
+        abbreviation="ng",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
+    ),
+    Kind.PUBLIC_IP: NameRule(
+        abbreviation="pip",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
+    ),
+    Kind.ROUTE_TABLE: NameRule(
+        abbreviation="rt",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
     ),
     Kind.LOG_ANALYTICS: NameRule(
         abbreviation="log",

@@ -5,6 +5,9 @@ Creates:
 - one NSG per subnet that allows NSGs (delegated API-server subnets get none);
 - a VNet with its subnets declared inline, so Azure never races parallel subnet writes and
   an update of the VNet never drops a subnet;
+- egress for the nodes subnet other than AKS's load balancer: a NAT gateway with its public IP,
+  or a route table to a hub firewall (:mod:`components.network.egress`), associated with the
+  subnet inside the VNet declaration so both exist before the cluster;
 - each requested private DNS zone, linked to the VNet;
 - a peering in both directions with each listed VNet (e.g. the VNet of the CI runners that
   must reach a private API server). The remote side needs Network Contributor on that VNet
@@ -16,7 +19,7 @@ Creates:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -24,6 +27,15 @@ import pulumi_azure_native as azure_native
 from pulumi_azure_native import network, privatedns, resources
 
 from components.kit.shared import PrivateEndpointSpec
+from components.network.egress import (
+    LOAD_BALANCER,
+    NAT_GATEWAY,
+    USER_DEFINED_ROUTING,
+    create_nat_gateway,
+    create_route_table,
+)
+
+EGRESS_SUBNET = "nodes"
 
 PRIVATE_ENDPOINT_POLICIES_ENABLED = "Enabled"
 
@@ -64,6 +76,19 @@ class NetworkArgs:
     """Private DNS zones to create and link, e.g. ``privatelink.azurecr.io``."""
     peerings: Mapping[str, str] = field(default_factory=dict)
     """VNets to peer with (both directions), by stable key -> VNet resource id."""
+    egress: str = LOAD_BALANCER
+    """How the ``nodes`` subnet reaches the internet: ``loadBalancer`` (AKS's, nothing
+    created), ``natGateway`` or ``userDefinedRouting`` (via ``firewall_private_ip``)."""
+    zones: Sequence[str] = ()
+    """The cluster's availability zones (placement of the NAT gateway and its IP)."""
+    nat_gateway_name: str = ""
+    """Name of the NAT gateway (``natGateway``)."""
+    public_ip_name: str = ""
+    """Name of the NAT gateway's public IP (``natGateway``)."""
+    route_table_name: str = ""
+    """Name of the route table (``userDefinedRouting``)."""
+    firewall_private_ip: str | None = None
+    """Private IP of the existing hub firewall (``userDefinedRouting``)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -84,6 +109,8 @@ class Network(pulumi.ComponentResource):
     private_dns_zone_ids: dict[str, pulumi.Output[str]]
     """Private DNS zone resource ids by zone name, known only once the zone is linked to the
     VNet (a VNet-integrated PostgreSQL server must never see an unlinked zone)."""
+    route_table_id: pulumi.Output[str] | None
+    """Resource id of the egress route table (``userDefinedRouting``), else None."""
     peering_ids: dict[str, pulumi.Output[str]]
     """Per peering key, the id of this VNet's peering, known only once both directions exist
     (traffic flows only then)."""
@@ -103,20 +130,36 @@ class Network(pulumi.ComponentResource):
         self.resource_group_name = group.name
         self.resource_group_id = group.id
         nsgs = self._create_nsgs(name, args, group.name, tags)
+        nat, routes = self._create_egress(name, args, group.name, tags)
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=args.vnet_name,
             resource_group_name=group.name,
             location=args.location,
             address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
-            subnets=[self._subnet_args(spec, nsgs.get(key)) for key, spec in args.subnets.items()],
+            subnets=[
+                self._subnet_args(
+                    spec,
+                    nsgs.get(key),
+                    nat=nat if key == EGRESS_SUBNET else None,
+                    routes=routes if key == EGRESS_SUBNET else None,
+                )
+                for key, spec in args.subnets.items()
+            ],
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.name = vnet.name
         self.resource_id = vnet.id
+        self.route_table_id = routes.id if routes else None
+        # The nodes subnet's id carries its egress resources: whatever joins the subnet (the
+        # cluster, node pools) waits for the NAT gateway or route table AKS validates.
+        egress_ids = [r.id for r in (nat, routes) if r is not None]
         self.subnet_ids = {
-            key: pulumi.Output.concat(vnet.id, "/subnets/", spec.name)
+            key: pulumi.Output.all(
+                pulumi.Output.concat(vnet.id, "/subnets/", spec.name),
+                *(egress_ids if key == EGRESS_SUBNET else []),
+            ).apply(lambda values: str(values[0]))
             for key, spec in args.subnets.items()
         }
         self.private_dns_zone_ids = self._create_dns_zones(name, args, group.name, vnet, tags)
@@ -126,6 +169,7 @@ class Network(pulumi.ComponentResource):
                 "resource_group_name": self.resource_group_name,
                 "resource_id": self.resource_id,
                 "subnet_ids": self.subnet_ids,
+                "route_table_id": self.route_table_id,
                 "private_dns_zone_ids": self.private_dns_zone_ids,
                 "peering_ids": self.peering_ids,
             }
@@ -151,9 +195,47 @@ class Network(pulumi.ComponentResource):
             if spec.nsg_name
         }
 
+    def _create_egress(
+        self,
+        name: str,
+        args: NetworkArgs,
+        resource_group_name: pulumi.Output[str],
+        tags: dict[str, str],
+    ) -> tuple[network.NatGateway | None, network.RouteTable | None]:
+        if args.egress == NAT_GATEWAY:
+            nat = create_nat_gateway(
+                name,
+                resource_group_name=resource_group_name,
+                location=args.location,
+                nat_gateway_name=args.nat_gateway_name,
+                public_ip_name=args.public_ip_name,
+                zones=args.zones,
+                tags=tags,
+                parent=self,
+            )
+            return nat, None
+        if args.egress == USER_DEFINED_ROUTING:
+            if not args.firewall_private_ip:
+                raise ValueError("userDefinedRouting egress needs firewall_private_ip")
+            routes = create_route_table(
+                name,
+                resource_group_name=resource_group_name,
+                location=args.location,
+                route_table_name=args.route_table_name,
+                firewall_private_ip=args.firewall_private_ip,
+                tags=tags,
+                parent=self,
+            )
+            return None, routes
+        return None, None
+
     @staticmethod
     def _subnet_args(
-        spec: SubnetSpec, nsg: network.NetworkSecurityGroup | None
+        spec: SubnetSpec,
+        nsg: network.NetworkSecurityGroup | None,
+        *,
+        nat: network.NatGateway | None = None,
+        routes: network.RouteTable | None = None,
     ) -> network.SubnetArgs:
         return network.SubnetArgs(
             name=spec.name,
@@ -171,9 +253,11 @@ class Network(pulumi.ComponentResource):
                 for service in spec.service_endpoints
             ]
             or None,
+            nat_gateway=network.SubResourceArgs(id=nat.id) if nat else None,
+            route_table=network.RouteTableArgs(id=routes.id) if routes else None,
             # Let NSGs and route tables apply to private endpoints in this subnet too.
             private_endpoint_network_policies=PRIVATE_ENDPOINT_POLICIES_ENABLED,
-            # No implicit outbound internet for new VMs; egress goes through AKS's load balancer.
+            # No implicit outbound internet for new VMs; egress goes through the configured path.
             default_outbound_access=False,
         )
 

@@ -245,3 +245,35 @@ def test_aks_maintenance_windows_per_upgrade_channel(run_components) -> None:
 def test_aks_no_maintenance_configuration_by_default(run_components) -> None:
     run = run_components(lambda: AksCluster("aks", _args()))
     assert run.of_type(MAINTENANCE) == []
+
+
+# Network Contributor, https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking
+NETWORK_CONTRIBUTOR_ID = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+ROUTE_TABLE_ID = (
+    f"{VNET_ID.split('/providers/')[0]}/providers/Microsoft.Network/routeTables/rt-unit"
+)
+
+
+def test_aks_user_defined_routing_grants_the_route_table_before_the_cluster(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: AksCluster(
+            "aks",
+            _args(outbound_type="userDefinedRouting", route_table_resource_id=ROUTE_TABLE_ID),
+        )
+    )
+    cluster = run.named("aks-cluster")
+    assert cluster.inputs["networkProfile"]["outboundType"] == "userDefinedRouting"
+    grants = [
+        r
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["scope"] == ROUTE_TABLE_ID
+    ]
+    assert len(grants) == 1
+    assert grants[0].inputs["roleDefinitionId"].endswith(NETWORK_CONTRIBUTOR_ID)
+    assert grants[0].urn in cluster.dependencies
+
+
+def test_aks_default_outbound_is_the_load_balancer(run_components) -> None:
+    assert _cluster(run_components)["networkProfile"]["outboundType"] == "loadBalancer"

@@ -109,3 +109,78 @@ def test_network_back_peering_in_the_same_subscription_uses_the_default_provider
     back = run.named("net-peering-runners-back")
     # No explicit provider reference: the engine's default azure-native provider.
     assert back.provider == "", back.provider
+
+
+NAT = "azure-native:network:NatGateway"
+PIP = "azure-native:network:PublicIPAddress"
+ROUTES = "azure-native:network:RouteTable"
+EGRESS_NAMES = {
+    "nat_gateway_name": "ng-unit",
+    "public_ip_name": "pip-unit-egress",
+    "route_table_name": "rt-unit-nodes",
+}
+
+
+def _nodes_subnet(run) -> dict:
+    subnets = {s["name"]: s for s in run.named("net-vnet").inputs["subnets"]}
+    return subnets["snet-nodes"]
+
+
+def test_network_load_balancer_egress_creates_nothing(run_components) -> None:
+    run = run_components(lambda: Network("net", _args()))
+    assert run.of_type(NAT) == run.of_type(PIP) == run.of_type(ROUTES) == []
+    assert "natGateway" not in _nodes_subnet(run)
+    assert "routeTable" not in _nodes_subnet(run)
+
+
+def test_network_nat_gateway_on_the_nodes_subnet_zone_redundant_ip(run_components) -> None:
+    run = run_components(
+        lambda: Network("net", _args(egress="natGateway", zones=["1", "2", "3"], **EGRESS_NAMES))
+    )
+    (nat,) = run.of_type(NAT)
+    (ip,) = run.of_type(PIP)
+    assert nat.inputs["sku"] == {"name": "Standard"}
+    # A Standard NAT gateway is zonal: with several cluster zones Azure picks its zone and the
+    # IP is zone-redundant (accepted by a no-zone gateway).
+    assert "zones" not in nat.inputs
+    assert ip.inputs["zones"] == ["1", "2", "3"]
+    assert ip.inputs["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert ip.inputs["publicIPAllocationMethod"] == "Static"
+    assert nat.inputs["publicIpAddresses"] == [{"id": ip.id}]
+    assert _nodes_subnet(run)["natGateway"] == {"id": nat.id}
+    subnets = {s["name"]: s for s in run.named("net-vnet").inputs["subnets"]}
+    assert "natGateway" not in subnets["snet-api"]
+    assert nat.urn in run.named("net-vnet").dependencies
+
+
+def test_network_nat_gateway_single_zone_pins_gateway_and_ip(run_components) -> None:
+    run = run_components(
+        lambda: Network("net", _args(egress="natGateway", zones=["2"], **EGRESS_NAMES))
+    )
+    (nat,) = run.of_type(NAT)
+    (ip,) = run.of_type(PIP)
+    assert nat.inputs["zones"] == ["2"]
+    assert ip.inputs["zones"] == ["2"]
+
+
+def test_network_user_defined_routing_sends_default_route_to_the_firewall(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: Network(
+            "net",
+            _args(egress="userDefinedRouting", firewall_private_ip="10.100.0.4", **EGRESS_NAMES),
+        )
+    )
+    (table,) = run.of_type(ROUTES)
+    assert table.inputs["routeTableName"] == "rt-unit-nodes"
+    assert table.inputs["routes"] == [
+        {
+            "name": "default-via-firewall",
+            "addressPrefix": "0.0.0.0/0",
+            "nextHopType": "VirtualAppliance",
+            "nextHopIpAddress": "10.100.0.4",
+        }
+    ]
+    assert _nodes_subnet(run)["routeTable"] == {"id": table.id}
+    assert run.of_type(NAT) == []

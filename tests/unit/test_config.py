@@ -230,6 +230,32 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"cluster.nodeOsUpgradeChannel": "Unmanaged"},
         'cluster.maintenance.nodeOs ("set") needs nodeOsUpgradeChannel NodeImage or',
     ),
+    (
+        "prod",
+        {"network.egress": {"type": "userDefinedRouting"}},
+        "network.egress.firewallPrivateIp (null) is required when type is userDefinedRouting",
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "natGateway", "firewallPrivateIp": "10.0.0.4"}},
+        'network.egress.firewallPrivateIp ("10.0.0.4") is only used when type is '
+        "userDefinedRouting",
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "userDefinedRouting", "firewallPrivateIp": "20.1.2.3"}},
+        'network.egress.firewallPrivateIp ("20.1.2.3") must be a private address',
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "userDefinedRouting", "firewallPrivateIp": "10.40.0.4"}},
+        'network.egress.firewallPrivateIp ("10.40.0.4") must be outside vnetCidr',
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "azureFirewall"}},
+        'network.egress.type ("azureFirewall") Input should be',
+    ),
     ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
