@@ -40,10 +40,6 @@ MIN_PROD_REPLICAS = 2
 AKS_BUILT_IN_DISK_CLASSES = frozenset(
     {"default", "managed-csi", "managed-csi-premium", "managed", "managed-premium"}
 )
-# AKS reserves at least nine addresses of the API-server subnet and needs more to scale the
-# API server; Azure keeps five of every subnet. /28 (11 usable) is the documented minimum,
-# /27 leaves room to scale (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
-PROD_API_SERVER_SUBNET_MAX_PREFIX = 27
 
 Environment = Literal["dev", "test", "prod"]
 
@@ -246,14 +242,6 @@ class PlatformConfig(ConfigModel):
                 "cluster.zones",
                 self.cluster.zones,
                 f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod",
-            )
-        api_subnet = self.network.subnets.api_server
-        if api_subnet is not None and api_subnet.prefixlen > PROD_API_SERVER_SUBNET_MAX_PREFIX:
-            raise rule_error(
-                "network.subnets.apiServer",
-                str(api_subnet),
-                f"must be /{PROD_API_SERVER_SUBNET_MAX_PREFIX} or larger when "
-                "tags.environment is prod (room for the API server to scale)",
             )
         if self.cluster.sku_tier == "Free":
             raise rule_error(

@@ -17,8 +17,11 @@ from pydantic import Field, field_validator, model_validator
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
 
-# Azure reserves 5 addresses per subnet; the API server subnet must be at least /28
-# (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
+# Azure reserves 5 addresses per subnet; the API server subnet must be at least /28, the
+# documented minimum (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
+# AKS reserves at least nine of its addresses and needs more to scale the API server, so the
+# shipped test/prod stacks use a /27; the rule stays at the minimum so that a deployed /28
+# (whose delegated subnet cannot simply be resized) remains valid.
 API_SERVER_SUBNET_MAX_PREFIX = 28
 # A private endpoint subnet smaller than /28 leaves 11 usable addresses at most.
 PRIVATE_ENDPOINT_SUBNET_MAX_PREFIX = 28

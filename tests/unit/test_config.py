@@ -170,9 +170,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "prod",
-        {"network.subnets.apiServer": "10.42.33.0/28"},
-        'network.subnets.apiServer ("10.42.33.0/28") must be /27 or larger when '
-        "tags.environment is prod",
+        {"network.subnets.apiServer": "10.42.33.0/29"},
+        'network.subnets.apiServer ("10.42.33.0/29") must be /28 or larger',
     ),
     (
         "prod",
