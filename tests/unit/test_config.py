@@ -255,6 +255,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"network.egress": {"type": "azureFirewall"}},
         'network.egress.type ("azureFirewall") Input should be',
     ),
+    (
+        "dev",
+        {"gpuPools[0].osSku": "AzureLinux", "cluster.nodeOsUpgradeChannel": "SecurityPatch"},
+        'gpuPools[0].osSku ("AzureLinux") cannot take cluster.nodeOsUpgradeChannel SecurityPatch',
+    ),
     ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
