@@ -13,18 +13,25 @@ from pulumi_azure_native import authorization
 
 from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.gpu_sizes import gpu_model
+from components.cluster.maintenance import (
+    AUTO_UPGRADE_SCHEDULE,
+    NODE_OS_UPGRADE_SCHEDULE,
+    MaintenanceWindowSpec,
+)
 from components.cluster.node_pools import NodePool, NodePoolArgs
 from components.data.data_lake import DataLake
 from components.data.db_roles import password_secret_name
 from components.data.postgres import PostgresServer
 from components.kit.naming import Kind, Namer
 from components.kit.shared import RoleAssignmentSpec
+from components.network.egress import AKS_OUTBOUND_TYPES
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from components.observability.alerts import alert_rule_groups
 from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
+from infra.config.maintenance import MaintenanceWindowConfig
 from infra.data_layer import (
     app_roles,
     build_data_lake,
@@ -44,6 +51,10 @@ from infra.workloads import WorkloadInputs, Workloads, build_workloads
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+# A flexible server (and its HA standby) archives WAL to Azure Storage; the service endpoint
+# keeps that traffic on the Azure backbone even when a route table sends 0.0.0.0/0 elsewhere
+# (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-private).
+POSTGRES_SERVICE_ENDPOINTS = ("Microsoft.Storage",)
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,9 @@ def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
     return tuple(zones)
 
 
-def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Network:
+def build_network(
+    cfg: PlatformConfig, namer: Namer, tags: dict[str, str], subscription_id: str
+) -> Network:
     """Resource group, VNet, subnets and DNS zones."""
     net = cfg.network
     subnets = {
@@ -98,6 +111,7 @@ def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Ne
             address_prefix=str(net.subnets.postgres),
             delegation=POSTGRES_DELEGATION,
             nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "psql"),
+            service_endpoints=POSTGRES_SERVICE_ENDPOINTS,
         )
     return Network(
         "network",
@@ -106,9 +120,18 @@ def build_network(cfg: PlatformConfig, namer: Namer, tags: dict[str, str]) -> Ne
             resource_group_name=namer.name(Kind.RESOURCE_GROUP),
             vnet_name=namer.name(Kind.VIRTUAL_NETWORK),
             address_space=str(net.vnet_cidr),
+            subscription_id=subscription_id,
             subnets=subnets,
             private_dns_zones=private_dns_zones(cfg, namer),
             peerings=dict(net.peerings),
+            egress=net.egress.type,
+            zones=list(cfg.cluster.zones),
+            nat_gateway_name=namer.name(Kind.NAT_GATEWAY),
+            public_ip_name=namer.name(Kind.PUBLIC_IP, "egress"),
+            route_table_name=namer.name(Kind.ROUTE_TABLE, "nodes"),
+            firewall_private_ip=(
+                str(net.egress.firewall_private_ip) if net.egress.firewall_private_ip else None
+            ),
             tags=tags,
         ),
     )
@@ -156,6 +179,8 @@ def build_cluster(
             pod_cidr=str(cfg.network.pod_cidr),
             service_cidr=str(cfg.network.service_cidr),
             dns_service_ip=str(cfg.network.dns_service_ip),
+            outbound_type=AKS_OUTBOUND_TYPES[cfg.network.egress.type],
+            route_table_resource_id=network.route_table_id,
             zones=list(sp.zones if sp.zones is not None else c.zones),
             private_cluster_enabled=c.api_server.private_cluster_enabled,
             authorized_ip_ranges=[str(r) for r in c.api_server.authorized_ip_ranges],
@@ -164,11 +189,36 @@ def build_cluster(
             node_os_upgrade_channel=c.node_os_upgrade_channel,
             image_cleaner_interval_hours=c.image_cleaner_interval_hours,
             azure_policy_enabled=c.azure_policy_enabled,
+            maintenance_windows=maintenance_windows(cfg),
             private_dns_link_vnet_resource_ids=dict(cfg.network.peerings),
             log_analytics_workspace_resource_id=log_analytics_workspace_resource_id,
             tags=tags,
         ),
     )
+
+
+def _window(window: MaintenanceWindowConfig) -> MaintenanceWindowSpec:
+    return MaintenanceWindowSpec(
+        schedule=window.schedule,
+        interval=window.interval,
+        start_time=window.start_time,
+        duration_hours=window.duration_hours,
+        utc_offset=window.utc_offset,
+        day_of_week=window.day_of_week,
+        day_of_month=window.day_of_month,
+        not_allowed_dates=[(str(d.start), str(d.end)) for d in window.not_allowed_dates],
+    )
+
+
+def maintenance_windows(cfg: PlatformConfig) -> dict[str, MaintenanceWindowSpec]:
+    """The configured windows by AKS maintenance configuration name."""
+    m = cfg.cluster.maintenance
+    windows: dict[str, MaintenanceWindowSpec] = {}
+    if m.auto_upgrade:
+        windows[AUTO_UPGRADE_SCHEDULE] = _window(m.auto_upgrade)
+    if m.node_os:
+        windows[NODE_OS_UPGRADE_SCHEDULE] = _window(m.node_os)
+    return windows
 
 
 def _pool_args(
@@ -198,27 +248,34 @@ def _pool_args(
 def build_node_pools(
     cfg: PlatformConfig, tags: dict[str, str], network: Network, cluster: AksCluster
 ) -> dict[str, NodePool]:
-    """The CPU user pool and every GPU pool, keyed by pool name."""
-    pools = {
-        cfg.cpu_pool.name: NodePool(
-            f"pool-{cfg.cpu_pool.name}",
-            NodePoolArgs(
-                **_pool_args(cfg, cfg.cpu_pool, network, cluster, tags),  # type: ignore[arg-type]
-                spot_enabled=cfg.cpu_pool.spot,
-            ),
+    """The CPU user pool and every GPU pool, keyed by pool name.
+
+    Each pool waits for the one before it (CPU pool, then GPU pools in config order): AKS
+    rejects a second agent-pool operation on a cluster while one is running.
+    """
+    specs: list[tuple[PoolConfig, dict[str, object]]] = [
+        (cfg.cpu_pool, {"spot_enabled": cfg.cpu_pool.spot})
+    ]
+    specs += [
+        (
+            gpu,
+            {
+                "spot_enabled": gpu.spot,
+                "gpu_enabled": True,
+                "gpu_model": gpu_model(gpu.vm_size),
+                "gpu_driver": gpu.gpu_driver,
+                "mig_profile": gpu.mig_profile,
+            },
         )
-    }
-    for gpu in cfg.gpu_pools:
-        pools[gpu.name] = NodePool(
-            f"pool-{gpu.name}",
-            NodePoolArgs(
-                **_pool_args(cfg, gpu, network, cluster, tags),  # type: ignore[arg-type]
-                spot_enabled=gpu.spot,
-                gpu_enabled=True,
-                gpu_model=gpu_model(gpu.vm_size),
-                gpu_driver=gpu.gpu_driver,
-                mig_profile=gpu.mig_profile,
-            ),
+        for gpu in cfg.gpu_pools
+    ]
+    pools: dict[str, NodePool] = {}
+    previous: NodePool | None = None
+    for pool, extra in specs:
+        previous = pools[pool.name] = NodePool(
+            f"pool-{pool.name}",
+            NodePoolArgs(**_pool_args(cfg, pool, network, cluster, tags), **extra),  # type: ignore[arg-type]
+            opts=pulumi.ResourceOptions(depends_on=[previous] if previous else None),
         )
     return pools
 
@@ -262,10 +319,18 @@ def build_registry(
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     """Every component of the stack."""
-    namer = Namer(workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix)
+    # Resolved once, synchronously: names must be known before resources register, and the
+    # subscription makes the default suffix of globally unique names unique per subscription.
+    client = authorization.get_client_config()
+    namer = Namer(
+        workload=cfg.workload,
+        stack=stack,
+        location=cfg.location,
+        subscription_id=client.subscription_id,
+        suffix=cfg.name_suffix,
+    )
     tags = cfg.tags.as_dict()
-    client = authorization.get_client_config_output()
-    network = build_network(cfg, namer, tags)
+    network = build_network(cfg, namer, tags, client.subscription_id)
     # Before the cluster: its Container Insights add-on names the workspace.
     log_analytics = build_log_analytics(cfg, namer, tags, network)
     cluster = build_cluster(
@@ -307,6 +372,13 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             postgres_database_resource_ids=postgres.database_resource_ids,
             postgres_extensions_resource_id=postgres.extensions_resource_id,
             tags=tags,
+            # Both directions of every peering and the API server zone's links to the peered
+            # VNets: the first `pulumi up` from a runner must not resolve the private API
+            # server before its VNet is linked and peered.
+            api_server_path_ids=[
+                *(network.peering_ids[k] for k in sorted(network.peering_ids)),
+                *(cluster.api_dns_link_ids[k] for k in sorted(cluster.api_dns_link_ids)),
+            ],
             namer=namer,
         ),
     )

@@ -9,7 +9,7 @@ so tests call it with literal values under the mock runtime.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -71,6 +71,9 @@ class WorkloadInputs:
     """Azure id of the server's ``azure.extensions`` allow-list."""
     tags: Mapping[str, str]
     """Tags on the Azure resources."""
+    api_server_path_ids: Sequence[pulumi.Input[str]]
+    """Ids of the peerings and private DNS zone links the deployer reaches a private API
+    server through; the Kubernetes provider waits for them (empty for a public API server)."""
     namer: Namer
     """The stack's namer."""
 
@@ -106,6 +109,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
         resource_group_name=inputs.resource_group_name,
         cluster_name=inputs.cluster_name,
         login_mode=KUBELOGIN_MODE,
+        reachable_after=inputs.api_server_path_ids,
     )
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     placement = Placement(pool=cfg.cpu_pool.name, spot=cfg.cpu_pool.spot)

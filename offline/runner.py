@@ -149,14 +149,21 @@ def _physical_name(typ: str, logical: str, inputs: Mapping[str, Any]) -> str:
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
-    """Realistic ids and computed outputs for the resources and invokes the program uses."""
+    """Realistic ids and computed outputs for the resources and invokes the program uses.
+
+    ``subscription_id`` is the deployer's subscription the client config reports (and the one
+    resource ids are placed in); tests vary it to check subscription-dependent names.
+    """
+
+    def __init__(self, subscription_id: str = SUBSCRIPTION_ID) -> None:
+        self.subscription_id = subscription_id
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         typ = args.typ
         name = _physical_name(typ, args.name, inputs)
         group = inputs.get("resourceGroupName", "rg-offline")
-        base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
+        base = f"/subscriptions/{self.subscription_id}/resourceGroups/{group}"
         module_type = typ.split(":", 1)[1] if typ.startswith("azure-native:") else typ
         if typ == "azure-native:resources:ResourceGroup":
             rid = base
@@ -245,7 +252,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
             client = {
                 "clientId": stable_uuid("client"),
                 "objectId": CLIENT_OBJECT_ID,
-                "subscriptionId": SUBSCRIPTION_ID,
+                "subscriptionId": self.subscription_id,
                 "tenantId": TENANT_ID,
             }
             return client, []

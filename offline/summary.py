@@ -61,6 +61,7 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
         exposure,
         f"system pool {' '.join(_pool(system)[:3])}",
         f"{net.get('networkPluginMode')}+{net.get('networkDataplane')}",
+        f"egress {net.get('outboundType')}",
         "local accounts " + ("off" if i.get("disableLocalAccounts") else "ON"),
         "workload identity "
         + ("on" if (sec.get("workloadIdentity") or {}).get("enabled") else "off"),
@@ -75,6 +76,31 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
         "managed Prometheus "
         + _on(((i.get("azureMonitorProfile") or {}).get("metrics") or {}).get("enabled")),
     ]
+
+
+def _maintenance(i: Mapping[str, Any]) -> list[str]:
+    window = i.get("maintenanceWindow") or {}
+    schedule = window.get("schedule") or {}
+    weekly = schedule.get("weekly")
+    monthly = schedule.get("absoluteMonthly")
+    if weekly:
+        when = f"every {_count(weekly.get('intervalWeeks'))} week(s) on {weekly.get('dayOfWeek')}"
+    elif monthly:
+        when = (
+            f"every {_count(monthly.get('intervalMonths'))} month(s) on day "
+            f"{_count(monthly.get('dayOfMonth'))}"
+        )
+    else:
+        when = "?"
+    out = [
+        when,
+        f"{window.get('startTime')} UTC{window.get('utcOffset', '+00:00')}",
+        f"{_count(window.get('durationHours'))}h",
+    ]
+    blocked = window.get("notAllowedDates") or []
+    if blocked:
+        out.append("not " + ", ".join(f"{d.get('start')}..{d.get('end')}" for d in blocked))
+    return out
 
 
 def _registry(i: Mapping[str, Any]) -> list[str]:
@@ -226,6 +252,7 @@ SUMMARIZERS: dict[str, Summarizer] = {
     "azure-native:network:VirtualNetwork": _vnet,
     "azure-native:containerservice:ManagedCluster": _cluster,
     "azure-native:containerservice:AgentPool": _pool,
+    "azure-native:containerservice:MaintenanceConfiguration": _maintenance,
     "azure-native:containerregistry:Registry": _registry,
     "azure-native:authorization:RoleAssignment": _role,
     "azure-native:network:PrivateEndpoint": lambda i: [
@@ -235,6 +262,18 @@ SUMMARIZERS: dict[str, Summarizer] = {
         )
     ],
     "azure-native:managedidentity:FederatedIdentityCredential": lambda i: [str(i.get("subject"))],
+    "azure-native:network:NatGateway": lambda i: [
+        f"sku {(i.get('sku') or {}).get('name')}",
+        "zone " + (",".join(i.get("zones") or []) or "chosen by Azure"),
+    ],
+    "azure-native:network:PublicIPAddress": lambda i: [
+        f"{(i.get('sku') or {}).get('name')} {i.get('publicIPAllocationMethod')}",
+        "zones " + (",".join(i.get("zones") or []) or "none"),
+    ],
+    "azure-native:network:RouteTable": lambda i: [
+        f"{r.get('addressPrefix')} -> {r.get('nextHopType')} {r.get('nextHopIpAddress', '')}"
+        for r in i.get("routes") or []
+    ],
     "azure-native:network:VirtualNetworkPeering": lambda i: [
         "peered to " + str((i.get("remoteVirtualNetwork") or {}).get("id", "")).rsplit("/", 1)[-1]
     ],

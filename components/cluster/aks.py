@@ -9,6 +9,7 @@ Creates:
   dataplane and network policy, upgrade channels, managed Prometheus metrics, KEDA, Azure
   Policy, Key Vault secrets provider with rotation, image cleaner; private API server or
   authorized IP ranges;
+- planned maintenance windows for the upgrade channels (:mod:`components.cluster.maintenance`);
 - for a private cluster, links from its AKS-managed private DNS zone to the VNets that must
   resolve the API server (the CI runners' VNet).
 
@@ -25,6 +26,10 @@ import pulumi
 from pulumi_azure_native import containerservice as cs
 from pulumi_azure_native import managedidentity, privatedns
 
+from components.cluster.maintenance import (
+    MaintenanceWindowSpec,
+    create_maintenance_configurations,
+)
 from components.kit.shared import RoleAssignmentSpec, create_role_assignments
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
@@ -81,6 +86,13 @@ class AksClusterArgs:
     """Kubernetes service range."""
     dns_service_ip: str
     """Cluster DNS service address inside ``service_cidr``."""
+    outbound_type: str = "loadBalancer"
+    """AKS outbound type: ``loadBalancer``, ``userAssignedNATGateway`` (a NAT gateway already
+    on the node subnet) or ``userDefinedRouting`` (a route table already on it)."""
+    route_table_resource_id: pulumi.Input[str] | None = None
+    """``userDefinedRouting``: the node subnet's route table; the control-plane identity gets
+    Network Contributor on it (AKS manages routes there; a table outside the node resource
+    group needs the grant, https://learn.microsoft.com/azure/aks/limit-egress-traffic)."""
     zones: Sequence[str] = ()
     """Availability zones of the system pool (empty: regional)."""
     private_cluster_enabled: bool = True
@@ -97,6 +109,9 @@ class AksClusterArgs:
     """How often the image cleaner removes unused vulnerable images."""
     azure_policy_enabled: bool = True
     """Azure Policy add-on (Gatekeeper)."""
+    maintenance_windows: Mapping[str, MaintenanceWindowSpec] = field(default_factory=dict)
+    """Planned maintenance by configuration name (``aksManagedAutoUpgradeSchedule``,
+    ``aksManagedNodeOSUpgradeSchedule``); empty leaves AKS's own timing."""
     private_dns_link_vnet_resource_ids: Mapping[str, str] = field(default_factory=dict)
     """Private cluster: VNets (by key) to link to the cluster's AKS-managed private DNS zone,
     so machines there (CI runners in a peered VNet) resolve the API server."""
@@ -119,6 +134,10 @@ class AksCluster(pulumi.ComponentResource):
     """OIDC issuer URL for federated credentials."""
     kubelet_object_id: pulumi.Output[str]
     """Object id of the kubelet identity (pulls images)."""
+    api_dns_link_ids: dict[str, pulumi.Output[str]]
+    """Private cluster: ids of the links from the API server's private DNS zone to the VNets
+    in ``private_dns_link_vnet_resource_ids`` (by key). Whoever reaches the API server from
+    those VNets must wait for them."""
 
     def __init__(
         self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -143,6 +162,17 @@ class AksCluster(pulumi.ComponentResource):
             },
             parent=self,
         )
+        if args.route_table_resource_id is not None:
+            grants |= create_role_assignments(
+                name=f"{name}-identity",
+                scope=args.route_table_resource_id,
+                assignments={
+                    "routes-network-contributor": RoleAssignmentSpec(
+                        role="Network Contributor", principal_id=identity.principal_id
+                    )
+                },
+                parent=self,
+            )
         cluster = cs.ManagedCluster(
             f"{name}-cluster",
             resource_name_=args.cluster_name,
@@ -194,8 +224,16 @@ class AksCluster(pulumi.ComponentResource):
                 ignore_changes=self._ignored(args),
             ),
         )
-        if args.private_cluster_enabled:
-            self._link_private_zone(name, args, cluster)
+        create_maintenance_configurations(
+            name,
+            resource_group_name=args.resource_group_name,
+            cluster_name=cluster.name,
+            windows=args.maintenance_windows,
+            parent=self,
+        )
+        self.api_dns_link_ids = (
+            self._link_private_zone(name, args, cluster) if args.private_cluster_enabled else {}
+        )
         self.name = cluster.name
         self.resource_id = cluster.id
         self.principal_id = identity.principal_id
@@ -211,17 +249,19 @@ class AksCluster(pulumi.ComponentResource):
                 "resource_id": self.resource_id,
                 "oidc_issuer_url": self.oidc_issuer_url,
                 "kubelet_object_id": self.kubelet_object_id,
+                "api_dns_link_ids": self.api_dns_link_ids,
             }
         )
 
     def _link_private_zone(
         self, name: str, args: AksClusterArgs, cluster: cs.ManagedCluster
-    ) -> None:
+    ) -> dict[str, pulumi.Output[str]]:
         # With private_dns_zone "system" AKS creates the zone in the node resource group; its
         # name is the private FQDN without the first label.
         zone_name = cluster.private_fqdn.apply(lambda fqdn: fqdn.split(".", 1)[1])
+        links: dict[str, pulumi.Output[str]] = {}
         for key, vnet_id in sorted(args.private_dns_link_vnet_resource_ids.items()):
-            privatedns.VirtualNetworkLink(
+            links[key] = privatedns.VirtualNetworkLink(
                 f"{name}-api-dns-{key}",
                 resource_group_name=args.node_resource_group,
                 private_zone_name=zone_name,
@@ -231,7 +271,8 @@ class AksCluster(pulumi.ComponentResource):
                 virtual_network=privatedns.SubResourceArgs(id=vnet_id),
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
-            )
+            ).id
+        return links
 
     @staticmethod
     def _ignored(args: AksClusterArgs) -> list[str]:
@@ -290,7 +331,7 @@ class AksCluster(pulumi.ComponentResource):
             pod_cidr=args.pod_cidr,
             service_cidr=args.service_cidr,
             dns_service_ip=args.dns_service_ip,
-            outbound_type="loadBalancer",
+            outbound_type=args.outbound_type,
             load_balancer_sku="standard",
         )
 

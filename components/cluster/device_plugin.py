@@ -12,6 +12,8 @@ under the kubelet's host path) and one DaemonSet per MIG mode:
 - MIG pools: the same nodes with ``gpu-mig-profile``, ``MIG_STRATEGY=single`` (each node has
   one profile, exposed as ``nvidia.com/gpu``; https://learn.microsoft.com/azure/aks/gpu-multi-instance).
 Both tolerate the GPU taint and AKS's spot taint, and run at ``system-node-critical`` priority.
+Only the MIG DaemonSet gets ``NVIDIA_MIG_MONITOR_DEVICES=all`` and ``SYS_ADMIN`` (see
+:func:`_container_security`).
 """
 
 from __future__ import annotations
@@ -137,20 +139,8 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
                             k8s.core.v1.ContainerArgs(
                                 name="nvidia-device-plugin",
                                 image=args.image,
-                                env=kube.env_vars(
-                                    {
-                                        "MIG_STRATEGY": "single" if mig else "none",
-                                        # A node whose driver is still installing must not
-                                        # crash-loop the plugin.
-                                        "FAIL_ON_INIT_ERROR": "false",
-                                    }
-                                ),
-                                # Registers a socket with the kubelet; needs no privilege
-                                # beyond the host path.
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                ),
+                                env=kube.env_vars(_env(mig=mig)),
+                                security_context=_container_security(mig=mig),
                                 resources=kube.resources(
                                     cpu_request="50m",
                                     memory_request="64Mi",
@@ -177,3 +167,36 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def _env(*, mig: bool) -> dict[str, str]:
+    env = {
+        "MIG_STRATEGY": "single" if mig else "none",
+        # A node whose driver is still installing must not crash-loop the plugin.
+        "FAIL_ON_INIT_ERROR": "false",
+    }
+    if mig:
+        # The NVIDIA container toolkit exposes the MIG monitor devices (which the plugin
+        # reads to enumerate MIG instances) only to containers that ask for them. AKS's MIG
+        # guide requires this variable in a device plugin deployed without NVIDIA's chart
+        # (https://learn.microsoft.com/azure/aks/gpu-multi-instance), and the chart sets it
+        # for every MIG strategy other than `none`.
+        env["NVIDIA_MIG_MONITOR_DEVICES"] = "all"
+    return env
+
+
+def _container_security(*, mig: bool) -> k8s.core.v1.SecurityContextArgs:
+    if not mig:
+        # Whole GPUs: the plugin only registers a socket with the kubelet; no privilege
+        # beyond the host path.
+        return k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        )
+    # MIG: reading the MIG monitor devices needs CAP_SYS_ADMIN (the container toolkit refuses
+    # to mount them otherwise); NVIDIA's k8s-device-plugin chart adds SYS_ADMIN whenever the
+    # MIG strategy is not `none`. Everything else stays dropped. Kubernetes rejects
+    # allowPrivilegeEscalation=false together with SYS_ADMIN, so it is left unset here.
+    return k8s.core.v1.SecurityContextArgs(
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=["SYS_ADMIN"]),
+    )

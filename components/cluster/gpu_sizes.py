@@ -70,3 +70,20 @@ def mig_capable(vm_size: str) -> bool:
     """True only for sizes known to support MIG on AKS."""
     known = GPU_SIZES.get(vm_size)
     return bool(known and known.mig_capable)
+
+
+# Azure Linux does not offer the A100 / H100-class GPU sizes on AKS: "Azure Linux doesn't
+# support the NC A100 v4 series" (https://learn.microsoft.com/azure/azure-linux/intro-azure-linux,
+# supported GPU sizes: V100, T4), and "Certain SKUs, including A100 and H100 VM SKUs, aren't
+# available for Azure Linux" (https://learn.microsoft.com/azure/aks/use-nvidia-gpu, until its
+# 2026-06 rewrite). H200 (ND_H200_v5) is treated the same: no Azure Linux page lists it.
+_NO_AZURE_LINUX_GPU = re.compile(r"(A100|H100|H200)", re.IGNORECASE)
+NO_AZURE_LINUX_MODELS = ("a100", "h100", "h200")
+
+
+def azure_linux_supported(vm_size: str) -> bool:
+    """False for the A100 / H100 / H200 sizes that AKS offers only with Ubuntu."""
+    known = GPU_SIZES.get(vm_size)
+    if known is not None:
+        return not known.model.startswith(NO_AZURE_LINUX_MODELS)
+    return not _NO_AZURE_LINUX_GPU.search(vm_size)

@@ -5,6 +5,10 @@ land there), labels ``accelerator=nvidia`` and ``gpu-model=<model>``, autoscalin
 start at zero, the NVIDIA driver setting and an optional MIG profile. Spot pools use
 eviction ``Delete`` and max price -1 (pay up to on-demand, never evicted for price); AKS adds
 the taint ``kubernetes.azure.com/scalesetpriority=spot:NoSchedule`` itself.
+
+AKS runs one agent-pool operation per cluster at a time ("Another agentpool operation ... is
+in progress"), so the caller chains pools: ``opts.depends_on`` is applied to the AgentPool
+itself (a component's ``depends_on`` does not reach its children).
 """
 
 from __future__ import annotations
@@ -122,7 +126,11 @@ class NodePool(pulumi.ComponentResource):
             if args.spot_enabled
             else cs.AgentPoolUpgradeSettingsArgs(max_surge="1"),
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["count"],
+                depends_on=opts.depends_on if opts else None,
+            ),
         )
         self.name = pool.name
         self.resource_id = pool.id

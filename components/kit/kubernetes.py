@@ -88,9 +88,16 @@ def cluster_provider(
     resource_group_name: pulumi.Input[str],
     cluster_name: pulumi.Input[str],
     login_mode: str = "azurecli",
+    reachable_after: Sequence[pulumi.Input[str]] = (),
     opts: pulumi.ResourceOptions | None = None,
 ) -> k8s.Provider:
-    """A Kubernetes provider for the cluster, from its cluster-user credentials."""
+    """A Kubernetes provider for the cluster, from its cluster-user credentials.
+
+    ``reachable_after``: ids of what the deployer's path to the API server needs (VNet
+    peerings, the private DNS zone's links to the runners' VNet). The kubeconfig carries them,
+    so the provider, and everything applied through it, waits until the private API server
+    resolves and routes from there.
+    """
     credentials = containerservice.list_managed_cluster_user_credentials_output(
         resource_group_name=resource_group_name,
         resource_name=cluster_name,
@@ -104,7 +111,8 @@ def cluster_provider(
         return kubelogin_kubeconfig(raw, login_mode)
 
     # The kubeconfig carries the cluster's CA and endpoint: keep it out of plain state.
-    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(credentials.apply(_kubeconfig))
+    ready = pulumi.Output.all(credentials.apply(_kubeconfig), *reachable_after)
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(ready.apply(lambda values: values[0]))
     return k8s.Provider(name, kubeconfig=kubeconfig, opts=opts)
 
 

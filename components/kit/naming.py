@@ -3,7 +3,8 @@
 Shape: ``<abbr>-<workload>-<env>-<region>[-<role>]`` where hyphens are allowed, and
 ``<abbr><workload><env><region><suffix>`` where they are not. Globally unique names (ACR,
 storage, Key Vault, PostgreSQL) end in a short deterministic suffix derived from the
-workload, stack and region, so two stacks never collide and a rerun never renames.
+workload, stack, region and Azure subscription, so two stacks never collide, two users of the
+same stack file in different subscriptions never collide, and a rerun never renames.
 A stack name that is not already a short lowercase token is shortened and given a hash of
 the original, so two different stacks never share a name.
 
@@ -46,6 +47,9 @@ class Kind(StrEnum):
     MANAGED_GRAFANA = "managed_grafana"
     ACTION_GROUP = "action_group"
     PROMETHEUS_RULE_GROUP = "prometheus_rule_group"
+    NAT_GATEWAY = "nat_gateway"
+    PUBLIC_IP = "public_ip"
+    ROUTE_TABLE = "route_table"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +179,33 @@ RULES: dict[Kind, NameRule] = {
         description="3-63 lowercase letters, digits, hyphens; not starting or ending with a "
         "hyphen; globally unique",
     ),
+    Kind.NAT_GATEWAY: NameRule(
+        abbreviation="ng",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
+    ),
+    Kind.PUBLIC_IP: NameRule(
+        abbreviation="pip",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
+    ),
+    Kind.ROUTE_TABLE: NameRule(
+        abbreviation="rt",
+        min_length=1,
+        max_length=80,
+        hyphens=True,
+        pattern=r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9_])?",
+        description="1-80 alphanumerics, underscores, periods, hyphens; start alphanumeric, "
+        "end alphanumeric or underscore",
+    ),
     Kind.LOG_ANALYTICS: NameRule(
         abbreviation="log",
         min_length=4,
@@ -288,16 +319,36 @@ def environment_token(stack: str) -> str:
     return (cleaned[:4] or "s") + _hash(stack, 4)
 
 
+SUFFIX_LENGTH = 6
+
+
+def default_suffix(*, workload: str, stack: str, location: str, subscription_id: str) -> str:
+    """The suffix of globally unique names when ``nameSuffix`` is not set.
+
+    The subscription id is part of it: everyone deploying the shipped stack files would
+    otherwise ask Azure for the same storage account, registry, vault and server names.
+    """
+    return _hash(f"{workload}|{stack}|{location}|{subscription_id.lower()}", SUFFIX_LENGTH)
+
+
 class Namer:
     """Produces every resource name of one stack."""
 
     def __init__(
-        self, *, workload: str, stack: str, location: str, suffix: str | None = None
+        self,
+        *,
+        workload: str,
+        stack: str,
+        location: str,
+        subscription_id: str,
+        suffix: str | None = None,
     ) -> None:
         self.workload = workload
         self.environment = environment_token(stack)
         self.region = region_code(location)
-        self.suffix = suffix or _hash(f"{workload}|{stack}|{location}", 4)
+        self.suffix = suffix or default_suffix(
+            workload=workload, stack=stack, location=location, subscription_id=subscription_id
+        )
 
     def name(self, kind: Kind, role: str | None = None) -> str:
         """The name for ``kind`` (optionally for a ``role`` such as ``nodes``).

@@ -2,7 +2,8 @@
 
 Rules: Kubernetes version inside the supported window; pool names valid for AKS Linux pools
 and unique; 0 <= minCount <= maxCount (system pools need >= 1 node); spot only on user pools;
-GPU pools on NVIDIA N-series sizes; MIG only on MIG-capable sizes.
+GPU pools on NVIDIA N-series sizes; MIG only on MIG-capable sizes; no Azure Linux on the
+A100 / H100 / H200 sizes; zones listed at most once (an empty list pins no zone).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
-from components.cluster.gpu_sizes import is_nvidia_gpu_size, mig_capable
+from components.cluster.gpu_sizes import azure_linux_supported, is_nvidia_gpu_size, mig_capable
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
+from infra.config.maintenance import MaintenanceConfig
 from infra.config.network import ApiServerConfig
 
 # AKS Kubernetes minor versions in support on 2026-11-26 (AKS release calendar,
@@ -41,7 +43,8 @@ class PoolConfig(ConfigModel):
     min_count: int = Field(ge=0)
     max_count: int = Field(ge=1, le=MAX_NODES_PER_POOL)
     zones: list[Zone] | None = None
-    """Availability zones; None means the cluster's zones."""
+    """Availability zones; None means the cluster's zones, ``[]`` pins no zone (Azure places
+    the nodes), e.g. for a GPU size that is not offered in every zone of the region."""
     os_disk_size_gb: int | None = Field(default=None, ge=30, le=2048)
     os_sku: Literal["AzureLinux", "Ubuntu"] = "AzureLinux"
     max_pods: int = Field(default=110, ge=10, le=250)
@@ -61,6 +64,13 @@ class PoolConfig(ConfigModel):
     def _vm_size(cls, value: str) -> str:
         if not _VM_SIZE.match(value):
             raise rule_error("", value, "must be an Azure VM size such as Standard_D4ds_v5")
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zones(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise rule_error("", value, "must not repeat a zone")
         return value
 
     @model_validator(mode="after")
@@ -112,6 +122,13 @@ class GpuPoolConfig(PoolConfig):
                 self.mig_profile,
                 f"needs a MIG-capable size (A100/H100/H200 families); vmSize is {self.vm_size}",
             )
+        if self.os_sku == "AzureLinux" and not azure_linux_supported(self.vm_size):
+            raise rule_error(
+                "osSku",
+                self.os_sku,
+                f"is not offered by AKS for {self.vm_size} (A100/H100/H200 GPU sizes run "
+                "Ubuntu only): use osSku Ubuntu",
+            )
         return self
 
 
@@ -130,6 +147,28 @@ class ClusterConfig(ConfigModel):
     )
     image_cleaner_interval_hours: int = Field(default=48, ge=24, le=2160)
     azure_policy_enabled: bool = True
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    """Planned maintenance windows of the upgrade channels."""
+
+    @model_validator(mode="after")
+    def _windows_have_a_channel(self) -> Self:
+        if self.maintenance.auto_upgrade and self.upgrade_channel == "none":
+            raise rule_error(
+                "maintenance.autoUpgrade",
+                "set",
+                "needs an upgradeChannel other than none (nothing would use the window)",
+            )
+        if self.maintenance.node_os and self.node_os_upgrade_channel not in (
+            "NodeImage",
+            "SecurityPatch",
+        ):
+            raise rule_error(
+                "maintenance.nodeOs",
+                "set",
+                "needs nodeOsUpgradeChannel NodeImage or SecurityPatch (nothing else follows "
+                "the window)",
+            )
+        return self
 
     @field_validator("kubernetes_version")
     @classmethod

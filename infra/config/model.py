@@ -177,6 +177,17 @@ class PlatformConfig(ConfigModel):
             if other:
                 raise rule_error(f"{key}.name", pool.name, f"is already used by {other}")
             seen[key] = pool.name
+        if self.cluster.node_os_upgrade_channel == "SecurityPatch":
+            # "Azure Linux doesn't support this channel on GPU-enabled VMs"
+            # (https://learn.microsoft.com/azure/aks/auto-upgrade-node-os-image).
+            for i, gpu in enumerate(self.gpu_pools):
+                if gpu.os_sku == "AzureLinux":
+                    raise rule_error(
+                        f"gpuPools[{i}].osSku",
+                        gpu.os_sku,
+                        "cannot take cluster.nodeOsUpgradeChannel SecurityPatch (AKS does not "
+                        "offer it for Azure Linux GPU nodes): use Ubuntu or NodeImage",
+                    )
         api = self.cluster.api_server
         if api.vnet_integration_enabled and self.network.subnets.api_server is None:
             raise rule_error(

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address, IPv4Network
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
 
-# Azure reserves 5 addresses per subnet; the API server subnet must be at least /28
-# (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
+# Azure reserves 5 addresses per subnet; the API server subnet must be at least /28, the
+# documented minimum (https://learn.microsoft.com/azure/aks/api-server-vnet-integration).
+# AKS reserves at least nine of its addresses and needs more to scale the API server, so the
+# shipped test/prod stacks use a /27; the rule stays at the minimum so that a deployed /28
+# (whose delegated subnet cannot simply be resized) remains valid.
 API_SERVER_SUBNET_MAX_PREFIX = 28
 # A private endpoint subnet smaller than /28 leaves 11 usable addresses at most.
 PRIVATE_ENDPOINT_SUBNET_MAX_PREFIX = 28
@@ -57,6 +60,39 @@ class SubnetsConfig(ConfigModel):
         return [(k, v) for k, v in pairs if v is not None]
 
 
+class EgressConfig(ConfigModel):
+    """How the nodes reach the internet (AKS outbound type).
+
+    ``loadBalancer``: AKS's standard load balancer (default). ``natGateway``: a NAT gateway
+    with a static public IP on the nodes subnet. ``userDefinedRouting``: all egress to an
+    existing hub firewall at ``firewallPrivateIp`` (its VNet must be peered with this one and
+    the firewall must allow AKS's required outbound traffic).
+    """
+
+    type: Literal["loadBalancer", "natGateway", "userDefinedRouting"] = "loadBalancer"
+    firewall_private_ip: IPv4Address | None = None
+
+    @model_validator(mode="after")
+    def _firewall(self) -> Self:
+        if self.type == "userDefinedRouting" and self.firewall_private_ip is None:
+            raise rule_error(
+                "firewallPrivateIp", None, "is required when type is userDefinedRouting"
+            )
+        if self.type != "userDefinedRouting" and self.firewall_private_ip is not None:
+            raise rule_error(
+                "firewallPrivateIp",
+                str(self.firewall_private_ip),
+                f"is only used when type is userDefinedRouting (type is {self.type})",
+            )
+        if self.firewall_private_ip is not None and not self.firewall_private_ip.is_private:
+            raise rule_error(
+                "firewallPrivateIp",
+                str(self.firewall_private_ip),
+                "must be a private address (the hub firewall's private IP)",
+            )
+        return self
+
+
 class NetworkConfig(ConfigModel):
     """The VNet and the cluster's address plan."""
 
@@ -69,6 +105,8 @@ class NetworkConfig(ConfigModel):
     peerings: dict[str, str] = Field(default_factory=dict)
     """VNets to peer with, by key -> VNet resource id: typically the CI runners' VNet, which
     must reach a private API server (the cluster's private DNS zone is linked to it too)."""
+    egress: EgressConfig = Field(default_factory=EgressConfig)
+    """How the nodes reach the internet."""
 
     @field_validator("peerings")
     @classmethod
@@ -120,6 +158,13 @@ class NetworkConfig(ConfigModel):
         if self.pod_cidr.overlaps(self.service_cidr):
             raise rule_error(
                 "serviceCidr", str(self.service_cidr), f"overlaps podCidr ({self.pod_cidr})"
+            )
+        firewall = self.egress.firewall_private_ip
+        if firewall is not None and firewall in self.vnet_cidr:
+            raise rule_error(
+                "egress.firewallPrivateIp",
+                str(firewall),
+                f"must be outside vnetCidr ({self.vnet_cidr}): the firewall lives in a hub VNet",
             )
         if self.dns_service_ip not in self.service_cidr:
             raise rule_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.cluster.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
+from components.cluster.maintenance import MaintenanceWindowSpec
 from components.kit.shared import BUILT_IN_ROLES
 from tests.components.helpers import (
     ADMIN_GROUP,
@@ -197,3 +198,82 @@ def test_aks_container_insights_addon_uses_entra_auth_when_given_a_workspace(
 def test_aks_container_insights_addon_absent_without_a_workspace(run_components) -> None:
     c = _cluster(run_components)
     assert "omsagent" not in c["addonProfiles"]
+
+
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
+
+
+def test_aks_maintenance_windows_per_upgrade_channel(run_components) -> None:
+    windows = {
+        # Configuration names from https://learn.microsoft.com/azure/aks/planned-maintenance
+        "aksManagedAutoUpgradeSchedule": MaintenanceWindowSpec(
+            schedule="Weekly",
+            interval=2,
+            day_of_week="Sunday",
+            start_time="01:00",
+            duration_hours=4,
+            utc_offset="+01:00",
+            not_allowed_dates=[("2026-12-20", "2027-01-04")],
+        ),
+        "aksManagedNodeOSUpgradeSchedule": MaintenanceWindowSpec(
+            schedule="AbsoluteMonthly",
+            interval=1,
+            day_of_month=15,
+            start_time="05:30",
+            duration_hours=6,
+        ),
+    }
+    run = run_components(lambda: AksCluster("aks", _args(maintenance_windows=windows)))
+    configs = {r.inputs["configName"]: r for r in run.of_type(MAINTENANCE)}
+    assert set(configs) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    cluster = run.named("aks-cluster")
+    auto = configs["aksManagedAutoUpgradeSchedule"]
+    assert auto.inputs["resourceName"] == "aks-unit"
+    assert cluster.urn in auto.dependencies
+    assert auto.inputs["maintenanceWindow"] == {
+        "schedule": {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 2}},
+        "durationHours": 4,
+        "startTime": "01:00",
+        "utcOffset": "+01:00",
+        "notAllowedDates": [{"start": "2026-12-20", "end": "2027-01-04"}],
+    }
+    node_os = configs["aksManagedNodeOSUpgradeSchedule"].inputs["maintenanceWindow"]
+    assert node_os["schedule"] == {"absoluteMonthly": {"dayOfMonth": 15, "intervalMonths": 1}}
+    assert (node_os["startTime"], node_os["durationHours"]) == ("05:30", 6)
+
+
+def test_aks_no_maintenance_configuration_by_default(run_components) -> None:
+    run = run_components(lambda: AksCluster("aks", _args()))
+    assert run.of_type(MAINTENANCE) == []
+
+
+# Network Contributor, https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/networking
+NETWORK_CONTRIBUTOR_ID = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+ROUTE_TABLE_ID = (
+    f"{VNET_ID.split('/providers/')[0]}/providers/Microsoft.Network/routeTables/rt-unit"
+)
+
+
+def test_aks_user_defined_routing_grants_the_route_table_before_the_cluster(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: AksCluster(
+            "aks",
+            _args(outbound_type="userDefinedRouting", route_table_resource_id=ROUTE_TABLE_ID),
+        )
+    )
+    cluster = run.named("aks-cluster")
+    assert cluster.inputs["networkProfile"]["outboundType"] == "userDefinedRouting"
+    grants = [
+        r
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["scope"] == ROUTE_TABLE_ID
+    ]
+    assert len(grants) == 1
+    assert grants[0].inputs["roleDefinitionId"].endswith(NETWORK_CONTRIBUTOR_ID)
+    assert grants[0].urn in cluster.dependencies
+
+
+def test_aks_default_outbound_is_the_load_balancer(run_components) -> None:
+    assert _cluster(run_components)["networkProfile"]["outboundType"] == "loadBalancer"

@@ -63,7 +63,6 @@ def test_device_plugin_tolerates_gpu_and_spot_taints_and_mounts_kubelet_dir(
     assert volume["hostPath"]["path"] == DEVICE_PLUGIN_DIR
     (container,) = pod["containers"]
     assert container["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v")
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 def test_device_plugin_namespace_allows_the_host_path(run_components) -> None:
@@ -71,3 +70,31 @@ def test_device_plugin_namespace_allows_the_host_path(run_components) -> None:
     (namespace,) = run.of_type("kubernetes:core/v1:Namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def _security(ds: dict[str, Any]) -> dict[str, Any]:
+    (container,) = ds["spec"]["template"]["spec"]["containers"]
+    return dict(container["securityContext"])
+
+
+def test_device_plugin_mig_daemonset_can_see_mig_devices(run_components) -> None:
+    # AKS MIG guide (https://learn.microsoft.com/azure/aks/gpu-multi-instance): a plugin
+    # deployed without the chart needs NVIDIA_MIG_MONITOR_DEVICES=all; NVIDIA's chart
+    # (k8s-device-plugin, templates/_helpers.tpl "requiresCapSysAdmin") adds SYS_ADMIN for
+    # any MIG strategy other than none.
+    ds = _daemonsets(run_components, whole_gpu_pools=True, mig_pools=True)
+    mig = ds["nvidia-device-plugin-mig"]
+    assert _env(mig)["NVIDIA_MIG_MONITOR_DEVICES"] == "all"
+    security = _security(mig)
+    assert security["capabilities"]["add"] == ["SYS_ADMIN"]
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert security.get("privileged") in (None, False)
+
+
+def test_device_plugin_whole_gpu_daemonset_stays_unprivileged(run_components) -> None:
+    ds = _daemonsets(run_components, whole_gpu_pools=True, mig_pools=True)
+    whole = ds["nvidia-device-plugin"]
+    assert "NVIDIA_MIG_MONITOR_DEVICES" not in _env(whole)
+    security = _security(whole)
+    assert "add" not in security["capabilities"]
+    assert security["allowPrivilegeEscalation"] is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
+from offline.runner import SUBSCRIPTION_ID
 from tests.components.helpers import RG
 
 
@@ -12,6 +13,7 @@ def _args(**overrides: object) -> NetworkArgs:
         "resource_group_name": RG,
         "vnet_name": "vnet-unit",
         "address_space": "10.0.0.0/16",
+        "subscription_id": SUBSCRIPTION_ID,
         "subnets": {
             "nodes": SubnetSpec(name="snet-nodes", address_prefix="10.0.0.0/20", nsg_name="nsg-n"),
             "apiServer": SubnetSpec(
@@ -58,10 +60,13 @@ def test_network_creates_no_dns_zone_when_none_requested(run_components) -> None
     assert run.named("net-rg").inputs["resourceGroupName"] == RG
 
 
+OTHER_SUBSCRIPTION = "00000000-0000-4000-8000-000000000009"
 RUNNERS = (
-    "/subscriptions/00000000-0000-4000-8000-000000000009/resourceGroups/rg-runners/providers/"
+    f"/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/rg-runners/providers/"
     "Microsoft.Network/virtualNetworks/vnet-runners"
 )
+SAME_SUBSCRIPTION_RUNNERS = RUNNERS.replace(OTHER_SUBSCRIPTION, SUBSCRIPTION_ID)
+PROVIDER = "pulumi:providers:azure-native"
 
 
 def test_network_peers_both_directions_with_listed_vnets(run_components) -> None:
@@ -82,3 +87,100 @@ def test_network_peers_both_directions_with_listed_vnets(run_components) -> None
 def test_network_creates_no_peering_by_default(run_components) -> None:
     run = run_components(lambda: Network("net", _args()))
     assert run.of_type("azure-native:network:VirtualNetworkPeering") == []
+
+
+def test_network_back_peering_in_another_subscription_uses_its_provider(run_components) -> None:
+    run = run_components(lambda: Network("net", _args(peerings={"runners": RUNNERS})))
+    (provider,) = run.of_type(PROVIDER)
+    assert provider.inputs["subscriptionId"] == OTHER_SUBSCRIPTION
+    back = run.named("net-peering-runners-back")
+    assert back.provider.startswith(provider.urn + "::"), back.provider
+    # This VNet's own peering stays in the deployer's subscription.
+    assert run.named("net-peering-runners").provider == ""
+
+
+def test_network_back_peering_in_the_same_subscription_uses_the_default_provider(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: Network("net", _args(peerings={"runners": SAME_SUBSCRIPTION_RUNNERS}))
+    )
+    assert run.of_type(PROVIDER) == []
+    back = run.named("net-peering-runners-back")
+    # No explicit provider reference: the engine's default azure-native provider.
+    assert back.provider == "", back.provider
+
+
+NAT = "azure-native:network:NatGateway"
+PIP = "azure-native:network:PublicIPAddress"
+ROUTES = "azure-native:network:RouteTable"
+EGRESS_NAMES = {
+    "nat_gateway_name": "ng-unit",
+    "public_ip_name": "pip-unit-egress",
+    "route_table_name": "rt-unit-nodes",
+}
+
+
+def _nodes_subnet(run) -> dict:
+    subnets = {s["name"]: s for s in run.named("net-vnet").inputs["subnets"]}
+    return subnets["snet-nodes"]
+
+
+def test_network_load_balancer_egress_creates_nothing(run_components) -> None:
+    run = run_components(lambda: Network("net", _args()))
+    assert run.of_type(NAT) == run.of_type(PIP) == run.of_type(ROUTES) == []
+    assert "natGateway" not in _nodes_subnet(run)
+    assert "routeTable" not in _nodes_subnet(run)
+
+
+def test_network_nat_gateway_on_the_nodes_subnet_zone_redundant_ip(run_components) -> None:
+    run = run_components(
+        lambda: Network("net", _args(egress="natGateway", zones=["1", "2", "3"], **EGRESS_NAMES))
+    )
+    (nat,) = run.of_type(NAT)
+    (ip,) = run.of_type(PIP)
+    assert nat.inputs["sku"] == {"name": "Standard"}
+    # A Standard NAT gateway is zonal: with several cluster zones Azure picks its zone and the
+    # IP is zone-redundant (accepted by a no-zone gateway).
+    assert "zones" not in nat.inputs
+    assert ip.inputs["zones"] == ["1", "2", "3"]
+    assert ip.inputs["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert ip.inputs["publicIPAllocationMethod"] == "Static"
+    assert nat.inputs["publicIpAddresses"] == [{"id": ip.id}]
+    assert _nodes_subnet(run)["natGateway"] == {"id": nat.id}
+    subnets = {s["name"]: s for s in run.named("net-vnet").inputs["subnets"]}
+    assert "natGateway" not in subnets["snet-api"]
+    assert nat.urn in run.named("net-vnet").dependencies
+
+
+def test_network_nat_gateway_single_zone_pins_gateway_and_ip(run_components) -> None:
+    run = run_components(
+        lambda: Network("net", _args(egress="natGateway", zones=["2"], **EGRESS_NAMES))
+    )
+    (nat,) = run.of_type(NAT)
+    (ip,) = run.of_type(PIP)
+    assert nat.inputs["zones"] == ["2"]
+    assert ip.inputs["zones"] == ["2"]
+
+
+def test_network_user_defined_routing_sends_default_route_to_the_firewall(
+    run_components,
+) -> None:
+    run = run_components(
+        lambda: Network(
+            "net",
+            _args(egress="userDefinedRouting", firewall_private_ip="10.100.0.4", **EGRESS_NAMES),
+        )
+    )
+    (table,) = run.of_type(ROUTES)
+    assert table.inputs["routeTableName"] == "rt-unit-nodes"
+    assert table.inputs["routes"] == [
+        {
+            "name": "default-via-firewall",
+            "addressPrefix": "0.0.0.0/0",
+            "nextHopType": "VirtualAppliance",
+            "nextHopIpAddress": "10.100.0.4",
+        }
+    ]
+    assert _nodes_subnet(run)["routeTable"] == {"id": table.id}
+    assert run.of_type(NAT) == []

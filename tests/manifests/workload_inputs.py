@@ -26,7 +26,13 @@ VECTORS_PASSWORD_SECRET = "postgres-vectors-password"
 
 def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
     """Inputs for ``stack`` named the way the stack's namer names them."""
-    namer = Namer(workload=cfg.workload, stack=stack, location=cfg.location, suffix=cfg.name_suffix)
+    namer = Namer(
+        workload=cfg.workload,
+        stack=stack,
+        location=cfg.location,
+        subscription_id=SUBSCRIPTION_ID,
+        suffix=cfg.name_suffix,
+    )
     group = namer.name(Kind.RESOURCE_GROUP)
     base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers"
     account = namer.name(Kind.STORAGE_ACCOUNT)
@@ -58,6 +64,7 @@ def workload_inputs(cfg: PlatformConfig, stack: str) -> WorkloadInputs:
         },
         postgres_extensions_resource_id=f"{server}/configurations/azure.extensions",
         tags=cfg.tags.as_dict(),
+        api_server_path_ids=[],
         namer=namer,
     )
 

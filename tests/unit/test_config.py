@@ -153,6 +153,114 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"gpuPools[0].name": "gputoolongname"},
         'gpuPools[0].name ("gputoolongname") must be 1-12',
     ),
+    (
+        "prod",
+        {"gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_NC24ads_A100_v4',
+    ),
+    (
+        "dev",
+        {"gpuPools[0].vmSize": "Standard_ND96isr_H100_v5", "gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_ND96isr_H100_v5',
+    ),
+    (
+        "dev",
+        {"gpuPools[0].vmSize": "Standard_ND96isr_H200_v5", "gpuPools[0].osSku": "AzureLinux"},
+        'gpuPools[0].osSku ("AzureLinux") is not offered by AKS for Standard_ND96isr_H200_v5',
+    ),
+    (
+        "prod",
+        {"network.subnets.apiServer": "10.42.33.0/29"},
+        'network.subnets.apiServer ("10.42.33.0/29") must be /28 or larger',
+    ),
+    (
+        "prod",
+        {"cluster.maintenance.autoUpgrade.durationHours": 3},
+        "cluster.maintenance.autoUpgrade.durationHours (3) must be 4-24 hours",
+    ),
+    (
+        "prod",
+        {"cluster.maintenance.nodeOs.durationHours": 25},
+        "cluster.maintenance.nodeOs.durationHours (25) must be 4-24 hours",
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.dayOfWeek": "Funday"},
+        'cluster.maintenance.autoUpgrade.dayOfWeek ("Funday") Input should be',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.startTime": "2am"},
+        'cluster.maintenance.autoUpgrade.startTime ("2am") must be a time of day as HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.autoUpgrade.startTime": "24:00"},
+        'cluster.maintenance.autoUpgrade.startTime ("24:00") must be a time of day as HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.utcOffset": "+1"},
+        'cluster.maintenance.nodeOs.utcOffset ("+1") must be +HH:mm or -HH:mm',
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.schedule": "AbsoluteMonthly"},
+        "cluster.maintenance.nodeOs.dayOfMonth (null) is required for an AbsoluteMonthly",
+    ),
+    (
+        "dev",
+        {"cluster.maintenance.nodeOs.dayOfMonth": 1},
+        "cluster.maintenance.nodeOs.dayOfMonth (1) is only for an AbsoluteMonthly schedule",
+    ),
+    (
+        "prod",
+        {"cluster.maintenance.autoUpgrade.notAllowedDates[0].end": "2026-12-01"},
+        'cluster.maintenance.autoUpgrade.notAllowedDates[0].end ("2026-12-01") must not be '
+        "before start (2026-12-20)",
+    ),
+    (
+        "dev",
+        {"cluster.upgradeChannel": "none"},
+        'cluster.maintenance.autoUpgrade ("set") needs an upgradeChannel other than none',
+    ),
+    (
+        "dev",
+        {"cluster.nodeOsUpgradeChannel": "Unmanaged"},
+        'cluster.maintenance.nodeOs ("set") needs nodeOsUpgradeChannel NodeImage or',
+    ),
+    (
+        "prod",
+        {"network.egress": {"type": "userDefinedRouting"}},
+        "network.egress.firewallPrivateIp (null) is required when type is userDefinedRouting",
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "natGateway", "firewallPrivateIp": "10.0.0.4"}},
+        'network.egress.firewallPrivateIp ("10.0.0.4") is only used when type is '
+        "userDefinedRouting",
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "userDefinedRouting", "firewallPrivateIp": "20.1.2.3"}},
+        'network.egress.firewallPrivateIp ("20.1.2.3") must be a private address',
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "userDefinedRouting", "firewallPrivateIp": "10.40.0.4"}},
+        'network.egress.firewallPrivateIp ("10.40.0.4") must be outside vnetCidr',
+    ),
+    (
+        "dev",
+        {"network.egress": {"type": "azureFirewall"}},
+        'network.egress.type ("azureFirewall") Input should be',
+    ),
+    (
+        "dev",
+        {"gpuPools[0].osSku": "AzureLinux", "cluster.nodeOsUpgradeChannel": "SecurityPatch"},
+        'gpuPools[0].osSku ("AzureLinux") cannot take cluster.nodeOsUpgradeChannel SecurityPatch',
+    ),
+    ("dev", {"gpuPools[0].zones": ["1", "1"]}, 'gpuPools[0].zones (["1", "1"]) must not repeat'),
     ("dev", {"gpuPools[0].name": "cpu"}, 'gpuPools[0].name ("cpu") is already used by cpuPool'),
     ("dev", {"gpuPools[0].minCount": -1}, "gpuPools[0].minCount (-1) Input should be greater"),
     ("dev", {"systemPool.minCount": 0}, "systemPool.minCount (0) Input should be greater"),

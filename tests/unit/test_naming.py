@@ -22,6 +22,7 @@ workloads = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
 # Pulumi stack names: alphanumerics, hyphens, underscores, periods.
 stacks = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,40}", fullmatch=True)
 locations = st.sampled_from(["westeurope", "eastus2", "swedencentral", "newregion9", "uksouth"])
+SUB = "00000000-0000-4000-8000-000000000001"
 roles = st.sampled_from([None, "nodes", "pep", "apiserver", "psql", "aks", "acr"])
 
 
@@ -30,7 +31,7 @@ roles = st.sampled_from([None, "nodes", "pep", "apiserver", "psql", "aks", "acr"
 def test_naming_every_kind_satisfies_its_rule_for_any_input(
     workload: str, stack: str, location: str, role: str | None
 ) -> None:
-    namer = Namer(workload=workload, stack=stack, location=location)
+    namer = Namer(workload=workload, stack=stack, location=location, subscription_id=SUB)
     for kind, rule in RULES.items():
         name = namer.name(kind, role)
         assert rule.min_length <= len(name) <= rule.max_length, (kind, name)
@@ -44,8 +45,8 @@ def test_naming_different_stacks_never_share_a_globally_unique_name(
 ) -> None:
     if a == b:
         return
-    first = Namer(workload=workload, stack=a, location=location)
-    second = Namer(workload=workload, stack=b, location=location)
+    first = Namer(workload=workload, stack=a, location=location, subscription_id=SUB)
+    second = Namer(workload=workload, stack=b, location=location, subscription_id=SUB)
     for kind, rule in RULES.items():
         if rule.globally_unique or kind is Kind.RESOURCE_GROUP:
             assert first.name(kind) != second.name(kind), (kind, a, b)
@@ -55,13 +56,15 @@ def test_naming_different_stacks_never_share_a_globally_unique_name(
 def test_naming_is_deterministic_for_the_same_stack(
     workload: str, stack: str, location: str
 ) -> None:
-    one = Namer(workload=workload, stack=stack, location=location)
-    two = Namer(workload=workload, stack=stack, location=location)
+    one = Namer(workload=workload, stack=stack, location=location, subscription_id=SUB)
+    two = Namer(workload=workload, stack=stack, location=location, subscription_id=SUB)
     assert [one.name(k) for k in Kind] == [two.name(k) for k in Kind]
 
 
 def test_naming_uses_caf_abbreviations_for_a_plain_stack() -> None:
-    namer = Namer(workload="mlops", stack="dev", location="westeurope", suffix="ab12")
+    namer = Namer(
+        workload="mlops", stack="dev", location="westeurope", subscription_id=SUB, suffix="ab12"
+    )
     assert namer.name(Kind.RESOURCE_GROUP) == "rg-mlops-dev-weu"
     assert namer.name(Kind.AKS_CLUSTER) == "aks-mlops-dev-weu"
     assert namer.name(Kind.SUBNET, "nodes") == "snet-mlops-dev-weu-nodes"
@@ -71,15 +74,22 @@ def test_naming_uses_caf_abbreviations_for_a_plain_stack() -> None:
 
 
 def test_naming_suffix_override_changes_only_global_names() -> None:
-    default = Namer(workload="mlops", stack="dev", location="westeurope")
-    custom = Namer(workload="mlops", stack="dev", location="westeurope", suffix="zz99")
+    default = Namer(workload="mlops", stack="dev", location="westeurope", subscription_id=SUB)
+    custom = Namer(
+        workload="mlops", stack="dev", location="westeurope", subscription_id=SUB, suffix="zz99"
+    )
     assert custom.name(Kind.CONTAINER_REGISTRY).endswith("zz99")
     assert default.name(Kind.CONTAINER_REGISTRY) != custom.name(Kind.CONTAINER_REGISTRY)
     assert default.name(Kind.RESOURCE_GROUP) == custom.name(Kind.RESOURCE_GROUP)
 
 
 def test_naming_long_inputs_are_shortened_within_limits() -> None:
-    namer = Namer(workload="mlplatform", stack="feature-branch-x", location="germanywestcentral")
+    namer = Namer(
+        workload="mlplatform",
+        stack="feature-branch-x",
+        location="germanywestcentral",
+        subscription_id=SUB,
+    )
     name = namer.name(Kind.STORAGE_ACCOUNT)
     assert len(name) <= 24
     assert name.startswith("st")
@@ -120,3 +130,34 @@ def test_naming_check_rejects_invalid_names_with_the_rule(kind: Kind, name: str)
     assert kind.value in str(info.value)
     assert repr(name) in str(info.value)
     assert RULES[kind].description in str(info.value)
+
+
+def test_naming_default_suffix_differs_between_subscriptions() -> None:
+    one = Namer(workload="mlops", stack="prod", location="westeurope", subscription_id=SUB)
+    other = Namer(
+        workload="mlops",
+        stack="prod",
+        location="westeurope",
+        subscription_id="11111111-2222-4333-8444-555555555555",
+    )
+    for kind, rule in RULES.items():
+        if rule.globally_unique:
+            assert one.name(kind) != other.name(kind), kind
+        else:
+            assert one.name(kind) == other.name(kind), kind
+
+
+def test_naming_suffix_override_ignores_the_subscription() -> None:
+    one = Namer(
+        workload="mlops", stack="prod", location="westeurope", subscription_id=SUB, suffix="keep01"
+    )
+    other = Namer(
+        workload="mlops",
+        stack="prod",
+        location="westeurope",
+        subscription_id="11111111-2222-4333-8444-555555555555",
+        suffix="keep01",
+    )
+    assert (
+        one.name(Kind.STORAGE_ACCOUNT) == other.name(Kind.STORAGE_ACCOUNT) == "stmlopsprodweukeep01"
+    )
