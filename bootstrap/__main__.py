@@ -32,6 +32,8 @@ state = StateBackend(
         soft_delete_retention_days=config.key_vault_soft_delete_retention_days,
         key_name=config.secrets_key_name,
         tenant_id=client.tenant_id,
+        subscription_resource_id=subscription_resource_id,
+        operator_group_object_ids=config.operator_group_object_ids,
         tags=tags,
     ),
 )

@@ -127,6 +127,8 @@ class BootstrapConfig(ConfigModel):
     key_vault_soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
     secrets_key_name: str = "pulumi-secrets"
     tags: dict[str, str] = Field(default_factory=dict)
+    operator_group_object_ids: list[str] = Field(default_factory=list)
+    """Entra groups of the people who run `pulumi` from a laptop: state and key access."""
     github: GitHubConfig
     environments: list[str] = Field(min_length=1)
     """Stacks deployed into this subscription (one bootstrap per subscription)."""
@@ -163,6 +165,14 @@ class BootstrapConfig(ConfigModel):
     def _key_rule(cls, value: str) -> str:
         if not _KEY.match(value):
             raise rule_error("", value, "must be 1-127 letters, digits or '-'")
+        return value
+
+    @field_validator("operator_group_object_ids")
+    @classmethod
+    def _operators_rule(cls, value: list[str]) -> list[str]:
+        for i, object_id in enumerate(value):
+            if not re.fullmatch(_GUID, object_id):
+                raise rule_error(f"[{i}]", object_id, "must be an Entra object id (a GUID)")
         return value
 
     @field_validator("environments")

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import keyvault, resources, storage
+from pulumi_azure_native import authorization, keyvault, resources, storage
+
+from bootstrap.roles import CI_ROLES
 
 # RSA-OAEP-256 encrypt/decrypt is what the azurekeyvault secrets provider does with the key.
 _KEY_OPERATIONS = ["encrypt", "decrypt"]
@@ -45,6 +47,10 @@ class StateBackendArgs:
     """Name of the RSA key used as the secrets provider."""
     tenant_id: pulumi.Input[str]
     """Entra tenant of the vault."""
+    subscription_resource_id: pulumi.Input[str]
+    """``/subscriptions/<id>``: qualifies role definition ids."""
+    operator_group_object_ids: list[str] = field(default_factory=list)
+    """Entra groups of laptop operators: state data and key use (Owner has neither)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -79,6 +85,24 @@ class StateBackend(pulumi.ComponentResource):
         )
         account, container = self._create_storage(name, args, group, keep)
         vault, key = self._create_vault(name, args, group, keep)
+        # Owner and Contributor hold no data actions: people who run `pulumi` need these too.
+        for i, object_id in enumerate(args.operator_group_object_ids):
+            for role, scope, suffix in (
+                ("Storage Blob Data Contributor", container.id, "state"),
+                ("Key Vault Crypto User", key.id, "secrets-key"),
+            ):
+                authorization.RoleAssignment(
+                    f"{name}-operators{i}-{suffix}",
+                    scope=scope,
+                    principal_id=object_id,
+                    principal_type="Group",
+                    role_definition_id=pulumi.Output.concat(
+                        args.subscription_resource_id,
+                        "/providers/Microsoft.Authorization/roleDefinitions/",
+                        CI_ROLES[role],
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
 
         self.resource_group_name = group.name
         self.storage_account_name = account.name

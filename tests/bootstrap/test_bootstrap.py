@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from infra.config import ConfigError
 from offline.runner import (
     BOOTSTRAP_DIR,
     BOOTSTRAP_PROJECT,
+    ROOT,
     OfflineMocks,
     OfflineRun,
     RecordedResource,
@@ -133,6 +137,21 @@ def test_bootstrap_secrets_key_in_rbac_vault_with_purge_protection(run: OfflineR
         "azurekeyvault://kv-mlops-pulumi-7f3a.vault.azure.net/keys/pulumi-secrets"
     )
     assert run.outputs["backendUrl"] == "azblob://pulumi-state?storage_account=stmlopspulumi7f3a"
+
+
+def test_bootstrap_operators_get_state_and_key_access(run: OfflineRun) -> None:
+    (container,) = run.of_type("azure-native:storage:BlobContainer")
+    (key,) = run.of_type("azure-native:keyvault:Key")
+    operators = [
+        r
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == "11111111-1111-4111-8111-111111111111"
+    ]
+    assert {(_guid(r.inputs["roleDefinitionId"]), r.inputs["scope"]) for r in operators} == {
+        (BLOB_DATA_CONTRIBUTOR, container.id),
+        (CRYPTO_USER, key.id),
+    }
+    assert {r.inputs["principalType"] for r in operators} == {"Group"}
 
 
 def test_bootstrap_github_subjects_per_environment_and_preview(run: OfflineRun) -> None:
@@ -263,6 +282,10 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
     ),
     ({"environments": ["dev", "preview"]}, 'environments[1] ("preview") must be a stack name'),
     ({"blobSoftDeleteDays": 0}, "blobSoftDeleteDays (0) Input should be greater"),
+    (
+        {"operatorGroupObjectIds": ["platform-admins"]},
+        'operatorGroupObjectIds[0] ("platform-admins") must be an Entra object id',
+    ),
     ({"stateBucket": "x"}, 'stateBucket ("x") is not a known key'),
 ]
 
@@ -295,3 +318,42 @@ def test_bootstrap_config_bad_input_rejected_before_any_resource(
 
 def test_bootstrap_example_stack_is_valid_and_unchanged_values_plan() -> None:
     assert len(_run_with(_values()).resources) > 30
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline.cli", "plan", "--program", "bootstrap", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_bootstrap_plan_cli_writes_its_own_plan(tmp_path: Path) -> None:
+    result = _cli("--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "OFFLINE PLAN" in result.stdout
+    assert "azblob://pulumi-state?storage_account=stmlopspulumi7f3a" in result.stdout
+    doc = json.loads((tmp_path / "bootstrap" / "example" / "plan.json").read_text())
+    assert doc["stack"] == "example"
+    assert doc["offline"] is True
+    # Beside the platform's plans, never mixed with them; no Kubernetes manifests.
+    assert not (tmp_path / "example").exists()
+    assert not (tmp_path / "bootstrap" / "example" / "manifests").exists()
+
+
+def test_bootstrap_plan_cli_bad_config_exits_2(tmp_path: Path) -> None:
+    project = tmp_path / "bootstrap"
+    project.mkdir()
+    text = (BOOTSTRAP_DIR / "Pulumi.example.yaml").read_text()
+    (project / "Pulumi.example.yaml").write_text(
+        text.replace("stateStorageAccountName: stmlopspulumi7f3a", "stateStorageAccountName: St_X")
+    )
+    result = _cli("--project-dir", str(project), "--out", str(tmp_path / "build"))
+    assert result.returncode == 2
+    assert 'stateStorageAccountName ("St_X") must be 3-24 lowercase letters or digits' in (
+        result.stderr
+    )
+    assert not (tmp_path / "build" / "bootstrap" / "example").exists()
