@@ -147,6 +147,8 @@ class StateBackend(pulumi.ComponentResource):
             enable_https_traffic_only=True,
             # Portal and CLI default to Entra ID, matching `pulumi login azblob://` without keys.
             default_to_o_auth_authentication=True,
+            # The public endpoint stays on (GitHub-hosted runners and laptops read the state);
+            # with shared keys off every request needs an Entra token and a data role.
             tags=args.tags,
             opts=keep,
         )

@@ -274,11 +274,16 @@ def test_policy_pack_passed_when_it_exists() -> None:
     steps = steps_of(load(action))
     (policy,) = [s for s in steps if s.get("id") == "policy"]
     assert "policies/PulumiPolicy.yaml" in policy["run"]
+    # The stack's enforcement levels come from the offline plan of that stack.
+    assert 'offline.cli plan --stack "${STACK}"' in policy["run"]
+    assert "configs=build/${STACK}/policy-config.json" in policy["run"]
     (pulumi,) = [s for s in steps if str(s.get("uses", "")).startswith("pulumi/actions@")]
     assert pulumi["with"]["policyPacks"] == "${{ steps.policy.outputs.packs }}"
+    assert pulumi["with"]["policyPackConfigs"] == "${{ steps.policy.outputs.configs }}"
+    assert (ROOT / "policies" / "PulumiPolicy.yaml").is_file()
     ado = (PIPELINES / "templates" / "pulumi-steps.azure-pipelines.yml").read_text()
     assert "policies/PulumiPolicy.yaml" in ado
-    assert "--policy-pack policies" in ado
+    assert '--policy-pack policies --policy-pack-config "build/${stack}/policy-config.json"' in ado
 
 
 def test_permissions_least_privilege_per_job() -> None:
