@@ -27,12 +27,13 @@ service="${host%%.*}"; rest="${host#*.}"; namespace="${rest%%.*}"; port="${host#
 kubectl -n "${namespace}" rollout status "deployment/${service}" --timeout=300s
 kubectl -n "${namespace}" port-forward "svc/${service}" "15000:${port}" >/dev/null 2>&1 &
 pf=$!
-for _ in $(seq 1 30); do
+attempts="${SMOKE_ATTEMPTS:-30}"
+for _ in $(seq 1 "${attempts}"); do
   if curl --silent --fail --max-time 2 http://127.0.0.1:15000/health >/dev/null; then
     echo "smoke: ${stack}: MLflow /health OK"
     exit 0
   fi
   sleep 2
 done
-echo "smoke: ${stack}: MLflow /health did not answer within 60 s" >&2
+echo "smoke: ${stack}: MLflow /health did not answer (${attempts} attempts, 2 s apart)" >&2
 exit 1
