@@ -12,12 +12,19 @@ DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
 # promtool for the alert-rule unit tests: Debian's prometheus package, unpacked (no root).
 PROMTOOL := .tools/prometheus/usr/bin/promtool
+# checkov in its own virtualenv (its pins would constrain the program's dependencies).
+CHECKOV_VENV := .tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
-.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints promtool
+BOOTSTRAP_STACK ?= example
+
+.PHONY: diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest bench clean help constraints promtool
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
 	@echo "make plan-all                    offline plan of every stack"
+	@echo "make bootstrap-plan [BOOTSTRAP_STACK=example]  offline plan of bootstrap/ (state, CI identities)"
+	@echo "make install                     the virtualenv with the pinned dependencies (what pulumi runs)"
 	@echo "make test                        lint, type check, all tests (starts local services)"
 	@echo "make unit                        tests without the local services"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
@@ -36,6 +43,11 @@ $(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 # PostgreSQL + pgvector, Azurite and the integration-test clients (MLflow, psycopg).
 $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integration.txt
 	bash scripts/install-services.sh
@@ -46,8 +58,14 @@ $(PROMTOOL): scripts/install-promtool.sh
 
 promtool: $(PROMTOOL)
 
+# The pinned runtime dependencies only: what `pulumi preview/up` runs with (Pulumi.yaml -> .venv).
+install: $(PLAN_STAMP)
+
 plan: $(PLAN_STAMP)
 	$(PY) -m offline.cli plan --stack $(STACK)
+
+bootstrap-plan: $(PLAN_STAMP)
+	$(PY) -m offline.cli plan --program bootstrap --stack $(BOOTSTRAP_STACK)
 
 plan-all: $(PLAN_STAMP)
 	@for s in $$($(PY) -c "from offline.runner import list_stacks; print(*list_stacks())"); do \
@@ -73,10 +91,10 @@ typecheck: $(DEV_STAMP)
 # Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
 PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 
-pytest: $(SERVICES_STAMP) $(PROMTOOL)
+pytest: $(SERVICES_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
-unit: $(DEV_STAMP) $(PROMTOOL)
+unit: $(DEV_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
 
 test: lint typecheck pytest

@@ -27,7 +27,15 @@ from offline.manifests import write_manifests
 from offline.monitoring_summary import alert_rows, dashboard_titles, record_counts
 from offline.policy import findings as policy_findings
 from offline.policy import write_pack_config
-from offline.runner import ROOT, OfflineRun, list_stacks, load_stack_config, run_stack
+from offline.runner import (
+    BOOTSTRAP_DIR,
+    ROOT,
+    OfflineRun,
+    list_stacks,
+    load_stack_config,
+    run_bootstrap_stack,
+    run_stack,
+)
 from offline.summary import azure_name, settings_of
 from policies.rules import Finding
 
@@ -144,6 +152,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """Run the offline plan of one stack."""
     console = Console(width=args.width, highlight=False, soft_wrap=False)
     err = Console(stderr=True, highlight=False, width=args.width)
+    if args.program == "bootstrap":
+        return _plan_bootstrap(args, console, err)
+    args.stack = args.stack or "dev"
+    args.project_dir = args.project_dir or str(ROOT)
     out_dir = Path(args.out)
     try:
         run = run_stack(args.stack, Path(args.project_dir))
@@ -189,6 +201,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"error: stack {args.stack}: mandatory policy violations (see above)", markup=False
         )
         return EXIT_POLICY
+    return 0
+
+
+def _plan_bootstrap(args: argparse.Namespace, console: Console, err: Console) -> int:
+    """The offline plan of the bootstrap program (``bootstrap/``): no manifests, no policy."""
+    stack = args.stack or "example"
+    # Beside the platform's plans, never mixed with a platform stack of the same name.
+    out_dir = Path(args.out) / "bootstrap"
+    try:
+        run = run_bootstrap_stack(stack, Path(args.project_dir or BOOTSTRAP_DIR))
+    except FileNotFoundError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        if (out_dir / stack).exists():
+            shutil.rmtree(out_dir / stack)
+        err.print(f"error: bootstrap stack {stack}: {exc}", markup=False)
+        err.print("nothing was planned or written.", markup=False)
+        return EXIT_CONFIG
+    path = write_plan(run, out_dir)
+    print_summary(run, console)
+    console.print(f"\nwrote {path}")
     return 0
 
 
@@ -303,10 +337,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aks-mlops", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="offline plan of a stack (mock runtime, no Azure)")
-    plan.add_argument("--stack", default="dev", help=f"stack name ({', '.join(list_stacks())})")
+    plan.add_argument(
+        "--stack",
+        default=None,
+        help=f"stack name ({', '.join(list_stacks())}; bootstrap: "
+        f"{', '.join(list_stacks(BOOTSTRAP_DIR))}); default dev / example",
+    )
+    plan.add_argument(
+        "--program",
+        choices=("platform", "bootstrap"),
+        default="platform",
+        help="platform (infra/, default) or bootstrap (bootstrap/: state backend, CI identities)",
+    )
     plan.add_argument("--out", default=str(ROOT / "build"), help="output folder (build/)")
     plan.add_argument(
-        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+        "--project-dir",
+        default=None,
+        help="folder with the Pulumi.<stack>.yaml files (default: the program's folder)",
     )
     plan.add_argument("--width", type=int, default=160, help="console width")
     plan.add_argument("--json", action="store_true", help="print the plan document as JSON")

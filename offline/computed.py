@@ -34,6 +34,8 @@ def data_layer_computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[
         return {"properties": {**properties, "vaultUri": f"https://{name}.vault.azure.net/"}}
     if typ == "azure-native:dbforpostgresql:Server":
         return {"fullyQualifiedDomainName": f"{name}.postgres.database.azure.com"}
+    if typ == "azure-native:keyvault:Key":
+        return {"keyUri": f"https://{inputs.get('vaultName')}.vault.azure.net/keys/{name}"}
     return {}
 
 

@@ -29,6 +29,8 @@ from offline.computed import TENANT_ID, data_layer_computed, monitoring_computed
 PROJECT = "aks-mlops"
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "infra" / "__main__.py"
+BOOTSTRAP_DIR = ROOT / "bootstrap"
+BOOTSTRAP_PROJECT = "aks-mlops-bootstrap"
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
@@ -75,6 +77,7 @@ _CHILD_TYPES: dict[str, tuple[str, str]] = {
         "containerName",
     ),
     "keyvault:Secret": ("Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}", "secretName"),
+    "keyvault:Key": ("Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}", "keyName"),
     "dbforpostgresql:Database": (
         "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/databases/{databaseName}",
         "databaseName",
@@ -403,6 +406,7 @@ def run_callable(
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
     monitor: RecordingMonitor | None = None,
+    project: str = PROJECT,
 ) -> OfflineRun:
     """Run ``body`` (which registers resources) under mocks with a fresh root stack.
 
@@ -412,7 +416,7 @@ def run_callable(
     settings.ROOT.set(None)
     monitor = monitor or RecordingMonitor(OfflineMocks())
     mocks = monitor.mocks
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
     exported: dict[str, Any] = {}
 
@@ -435,14 +439,20 @@ def run_program(
     secret_keys: list[str] | None = None,
     program: Path = PROGRAM,
     monitor: RecordingMonitor | None = None,
+    *,
+    project: str = PROJECT,
 ) -> OfflineRun:
-    """Run the Pulumi program for ``stack`` with ``config`` under mocks."""
+    """Run the Pulumi program for ``stack`` with ``config`` under mocks.
+
+    ``program`` and ``project`` default to the platform; the bootstrap program passes its own.
+    """
     return run_callable(
         lambda: runpy.run_path(str(program), run_name="__pulumi_program__"),
         stack=stack,
         config=config,
         secret_keys=secret_keys,
         monitor=monitor,
+        project=project,
     )
 
 
@@ -450,3 +460,15 @@ def run_stack(stack: str, root: Path = ROOT) -> OfflineRun:
     """Run the program for a stack file of the project."""
     config, secret_keys = load_stack_config(stack, root)
     return run_program(stack, config, secret_keys)
+
+
+def run_bootstrap_stack(stack: str, root: Path = BOOTSTRAP_DIR) -> OfflineRun:
+    """Run the bootstrap program (``bootstrap/``) for one of its stack files."""
+    config, secret_keys = load_stack_config(stack, root)
+    return run_program(
+        stack,
+        config,
+        secret_keys,
+        program=BOOTSTRAP_DIR / "__main__.py",
+        project=BOOTSTRAP_PROJECT,
+    )

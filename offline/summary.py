@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bootstrap.roles import CI_ROLES
 from components.kit.shared import BUILT_IN_ROLES
 from offline.monitoring_summary import MONITORING_SUMMARIZERS
 from offline.runner import MASK, RecordedResource
 
-_ROLE_NAMES = {guid: name for name, guid in BUILT_IN_ROLES.items()}
+# The platform's roles and the bootstrap's CI roles, by role definition GUID.
+_ROLE_NAMES = {guid: name for name, guid in {**CI_ROLES, **BUILT_IN_ROLES}.items()}
 
 Summarizer = Callable[[Mapping[str, Any]], list[str]]
 
