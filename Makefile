@@ -10,8 +10,12 @@ STACK ?= dev
 PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
+# checkov gets a virtualenv of its own: it pins packaging<24, which the project's pins exclude.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
-.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints
+.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints \
+	checkov constraints-checkov
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -20,6 +24,7 @@ help:
 	@echo "make unit                        tests without the local services"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
+	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
 	@echo "make bench                       offline plan timings against an import floor"
 
 $(VENV)/bin/python:
@@ -38,6 +43,12 @@ $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integra
 	bash scripts/install-services.sh
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-checkov.txt
+	@touch $@
+
 plan: $(PLAN_STAMP)
 	$(PY) -m offline.cli plan --stack $(STACK)
 
@@ -50,6 +61,13 @@ FROM ?= dev
 TO ?= prod
 diff: $(PLAN_STAMP)
 	$(PY) -m offline.cli diff --from $(FROM) --to $(TO)
+
+# Offline only (--skip-download): a stack's manifests as `make plan` writes them. Waivers are
+# annotations on the objects (checkov.io/skipN), each with its reason.
+checkov: $(PLAN_STAMP) $(CHECKOV_STAMP)
+	$(PY) -m offline.cli plan --stack $(STACK) > /dev/null
+	$(CHECKOV_VENV)/bin/checkov -d build/$(STACK)/manifests --framework kubernetes --quiet \
+		--compact --skip-download
 
 # Golden resource identities: refuses a disappeared URN that no alias covers unless REASON is set.
 identities: $(PLAN_STAMP)
@@ -65,10 +83,10 @@ typecheck: $(DEV_STAMP)
 # Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
 PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 
-pytest: $(SERVICES_STAMP)
+pytest: $(SERVICES_STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
 
 test: lint typecheck pytest
@@ -84,3 +102,9 @@ constraints: $(SERVICES_STAMP)
 	{ echo "# Every transitive dependency pinned (pip freeze of a working .venv, dev + integration extras)."; \
 	  echo "# Regenerate with: make constraints"; \
 	  $(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e '; } > constraints.txt
+
+# Re-pin checkov's virtualenv after changing its version in requirements-checkov.txt.
+constraints-checkov: $(CHECKOV_STAMP)
+	{ sed -n '1,3p' requirements-checkov.txt; \
+	  $(CHECKOV_VENV)/bin/python -m pip freeze --disable-pip-version-check; } > requirements-checkov.new
+	mv requirements-checkov.new requirements-checkov.txt
