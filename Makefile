@@ -12,13 +12,14 @@ DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
 # promtool for the alert-rule unit tests: Debian's prometheus package, unpacked (no root).
 PROMTOOL := .tools/prometheus/usr/bin/promtool
-# checkov in its own virtualenv (its pins would constrain the program's dependencies).
+# checkov gets a virtualenv of its own: it pins packaging<24, which the project's pins exclude.
 CHECKOV_VENV := .tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest bench clean help constraints promtool
+.PHONY: diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest bench \
+	clean help constraints promtool checkov constraints-checkov
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -30,6 +31,7 @@ help:
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
+	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
 	@echo "make bench                       offline plan timings against an import floor"
 
 $(VENV)/bin/python:
@@ -77,6 +79,13 @@ TO ?= prod
 diff: $(PLAN_STAMP)
 	$(PY) -m offline.cli diff --from $(FROM) --to $(TO)
 
+# Offline only (--skip-download): a stack's manifests as `make plan` writes them. Waivers are
+# annotations on the objects (checkov.io/skipN), each with its reason.
+checkov: $(PLAN_STAMP) $(CHECKOV_STAMP)
+	$(PY) -m offline.cli plan --stack $(STACK) > /dev/null
+	$(CHECKOV_VENV)/bin/checkov -d build/$(STACK)/manifests --framework kubernetes --quiet \
+		--compact --skip-download
+
 # Golden resource identities: refuses a disappeared URN that no alias covers unless REASON is set.
 identities: $(PLAN_STAMP)
 	$(PY) -m offline.cli identities --stack all $(if $(REASON),--reason "$(REASON)")
@@ -110,3 +119,9 @@ constraints: $(SERVICES_STAMP)
 	{ echo "# Every transitive dependency pinned (pip freeze of a working .venv, dev + integration extras)."; \
 	  echo "# Regenerate with: make constraints"; \
 	  $(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e '; } > constraints.txt
+
+# Re-pin checkov's virtualenv after changing its version in requirements-checkov.txt.
+constraints-checkov: $(CHECKOV_STAMP)
+	{ sed -n '1,3p' requirements-checkov.txt; \
+	  $(CHECKOV_VENV)/bin/python -m pip freeze --disable-pip-version-check; } > requirements-checkov.new
+	mv requirements-checkov.new requirements-checkov.txt

@@ -48,6 +48,16 @@ LABEL_NAME_LENGTH_LIMIT = 511
 LABEL_VALUE_LENGTH_LIMIT = 1023
 
 
+_ROOT_REASON = (
+    "reads the kubelet's root-owned pod-resources socket to label each GPU with the pod using "
+    "it, so it runs as root: all capabilities dropped, no privilege escalation, read-only host "
+    "path and root filesystem"
+)
+CHECKOV_SKIPS = {"CKV_K8S_23": _ROOT_REASON, "CKV_K8S_40": _ROOT_REASON}
+"""Checkov waivers on the DaemonSet (its root user; the image digest waiver comes from
+``kube.workload_metadata`` while the image is pinned by tag)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class DcgmExporterArgs:
     """Inputs of :class:`DcgmExporter`."""
@@ -113,6 +123,7 @@ class DcgmExporter(pulumi.ComponentResource):
         container = k8s.core.v1.ContainerArgs(
             name=APP,
             image=args.image,
+            image_pull_policy=kube.IMAGE_PULL_POLICY,
             env=[
                 k8s.core.v1.EnvVarArgs(name="DCGM_EXPORTER_LISTEN", value=f":{METRICS_PORT}"),
                 # Label each GPU's series with the pod, namespace and container using it.
@@ -137,6 +148,8 @@ class DcgmExporter(pulumi.ComponentResource):
                 run_as_non_root=False,
                 allow_privilege_escalation=False,
                 privileged=False,
+                # It writes nothing but its logs (stderr) and scratch under /tmp (emptyDir).
+                read_only_root_filesystem=True,
                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                 seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
             ),
@@ -147,18 +160,22 @@ class DcgmExporter(pulumi.ComponentResource):
                 memory_limit=args.memory_limit,
             ),
             readiness_probe=kube.http_probe("/health", "metrics", period=15),
+            liveness_probe=kube.http_probe("/health", "metrics", period=30, failures=5),
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(
                     name="pod-resources", mount_path=POD_RESOURCES_DIR, read_only=True
-                )
+                ),
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
             ],
         )
         return k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
+            metadata=kube.workload_metadata(
                 name=APP,
                 namespace=args.namespace,
-                labels={**kube.part_of_labels(), **labels},
+                labels=labels,
+                images=[args.image],
+                skips=CHECKOV_SKIPS,
                 annotations={
                     "policy.aks-mlops.io/k8s-containers-non-root-with-limits": (
                         "reads the kubelet's root-owned pod-resources socket to label each GPU "
@@ -175,6 +192,10 @@ class DcgmExporter(pulumi.ComponentResource):
                     spec=k8s.core.v1.PodSpecArgs(
                         priority_class_name="system-node-critical",
                         automount_service_account_token=False,
+                        # Root (see CHECKOV_SKIPS), under the runtime's default syscall filter.
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
+                        ),
                         affinity=k8s.core.v1.AffinityArgs(
                             node_affinity=k8s.core.v1.NodeAffinityArgs(
                                 required_during_scheduling_ignored_during_execution=(
@@ -200,7 +221,11 @@ class DcgmExporter(pulumi.ComponentResource):
                                 host_path=k8s.core.v1.HostPathVolumeSourceArgs(
                                     path=POD_RESOURCES_DIR, type="Directory"
                                 ),
-                            )
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp",
+                                empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi"),
+                            ),
                         ],
                     ),
                 ),

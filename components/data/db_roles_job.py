@@ -253,6 +253,7 @@ class DatabaseRoles(pulumi.ComponentResource):
         container = k8s.core.v1.ContainerArgs(
             name="psql",
             image=args.image,
+            image_pull_policy=kube.IMAGE_PULL_POLICY,
             command=["/bin/sh", "-c", ROLES_WRAPPER],
             env=env,
             resources=kube.resources(

@@ -8,7 +8,10 @@
   component wait for Azure resources it is handed only by id (``*_resource_id``), e.g. a
   database, without holding the resource object.
 - :func:`create_job`: the Job itself. pulumi-kubernetes awaits a Job until it completes (or
-  fails), so anything depending on it starts only after the run succeeded.
+  fails), so anything depending on it starts only after the run succeeded. Its metadata comes
+  from :func:`components.kit.kubernetes.workload_metadata`, so every Job carries the checkov
+  digest waiver while one of its images is pinned by tag only (checkov does not ask Jobs for
+  probes: a run-to-completion Job has nothing to probe).
 
 Failed runs: a Job that failed keeps its name, and by default the next ``pulumi up`` would
 wait on the same failed Job again. The ``pulumi.com/replaceUnready: "true"`` annotation (see
@@ -23,7 +26,7 @@ new content means a new name, and Pulumi deletes the Job it replaces.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
@@ -36,8 +39,9 @@ REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready"
 NAME_HASH_LENGTH = 8
 # psql must be at least the server's major version (the config allows 16 and 17).
 PSQL_IMAGE = "docker.io/library/postgres:17.10-alpine"
-PSQL_USER = 70
-"""The ``postgres`` user of the alpine postgres image."""
+PSQL_USER = kube.UNPRIVILEGED_ID
+"""psql needs no account in the image (PGUSER names the login, HOME is a scratch volume), so
+it runs as the platform's high, non-host id rather than the image's ``postgres`` user (70)."""
 
 T = TypeVar("T")
 
@@ -55,6 +59,19 @@ def after(value: T, *dependencies: pulumi.Input[Any]) -> pulumi.Output[T]:
     an input depends on them (and waits for them) exactly as if it used their outputs.
     """
     return pulumi.Output.all(*dependencies).apply(lambda _: value)
+
+
+def _images(pod: k8s.core.v1.PodSpecArgs) -> list[str]:
+    """Images of the pod's containers; one given as an Output counts as pinned by tag only."""
+    images: list[str] = []
+    for group in (pod.containers, pod.init_containers):
+        if isinstance(group, Sequence):
+            for container in group:
+                image = (
+                    container.image if isinstance(container, k8s.core.v1.ContainerArgs) else None
+                )
+                images.append(image if isinstance(image, str) else "")
+    return images
 
 
 def create_job(
@@ -75,10 +92,11 @@ def create_job(
     """
     return k8s.batch.v1.Job(
         name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
+        metadata=kube.workload_metadata(
             name=after(job_name, *wait_for) if wait_for else job_name,
             namespace=namespace,
-            labels={**kube.part_of_labels(), **labels},
+            labels=labels,
+            images=_images(pod),
             annotations={REPLACE_UNREADY_ANNOTATION: "true"},
         ),
         spec=k8s.batch.v1.JobSpecArgs(

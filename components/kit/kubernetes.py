@@ -28,6 +28,7 @@ import yaml
 from pulumi_azure_native import containerservice
 
 from components.identity.workload_identity import CLIENT_ID_ANNOTATION
+from components.kit import checkov
 
 # The Entra application that represents every AKS API server (the token audience), the
 # `--server-id` of AKS's own exec kubeconfigs.
@@ -41,6 +42,18 @@ SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
 SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1"
 SECRETS_VOLUME = "secrets-store"
 SECRETS_MOUNT_PATH = "/mnt/secrets-store"
+
+# Checked by checkov on every rendered manifest (tests/manifests/test_checkov.py):
+# - "Always": the kubelet checks the pod's own pull credentials on every start instead of
+#   reusing an image another workload pulled onto the node; with a pinned tag it costs one
+#   manifest request.
+# - ids >= 10000: outside the range distributions give host users and daemons, so a
+#   container escape does not land on a real host account's files.
+IMAGE_PULL_POLICY = "Always"
+MIN_UNPRIVILEGED_ID = 10000
+UNPRIVILEGED_ID = 10001
+"""User and group of every platform container (none of the images needs a particular id:
+each writes only to mounted volumes, made group-writable through ``fsGroup``)."""
 
 POOL_LABEL = "pool"
 """Node label every user pool carries (components/node_pools.py)."""
@@ -231,9 +244,15 @@ class Placement:
 
 
 def pod_security_context(
-    *, run_as_user: int, run_as_group: int, fs_group: int | None = None
+    *,
+    run_as_user: int = UNPRIVILEGED_ID,
+    run_as_group: int = UNPRIVILEGED_ID,
+    fs_group: int | None = None,
 ) -> k8s.core.v1.PodSecurityContextArgs:
-    """Non-root, RuntimeDefault seccomp (Pod Security Standard "restricted")."""
+    """Non-root with high ids, RuntimeDefault seccomp (Pod Security Standard "restricted")."""
+    for value in (run_as_user, run_as_group, fs_group):
+        if value is not None and value < MIN_UNPRIVILEGED_ID:
+            raise ValueError(f"id {value} must be >= {MIN_UNPRIVILEGED_ID} (not a host account)")
     return k8s.core.v1.PodSecurityContextArgs(
         run_as_non_root=True,
         run_as_user=run_as_user,
@@ -264,6 +283,30 @@ def env_vars(env: Mapping[str, str]) -> list[k8s.core.v1.EnvVarArgs]:
 def part_of_labels() -> dict[str, str]:
     """Labels on every object the platform creates."""
     return {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+
+
+def workload_metadata(
+    *,
+    name: pulumi.Input[str],
+    namespace: str,
+    labels: Mapping[str, str],
+    images: Sequence[str],
+    skips: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.meta.v1.ObjectMetaArgs:
+    """Metadata of a workload (Deployment, StatefulSet, DaemonSet, Job).
+
+    Labels: the platform's plus ``labels``. Annotations: ``annotations`` plus the checkov
+    waivers the object needs, i.e. ``skips`` (check id -> reason) and the digest waiver while
+    an image is pinned by tag.
+    """
+    waivers = checkov.skip_annotations({**checkov.image_skips(*images), **(skips or {})})
+    return k8s.meta.v1.ObjectMetaArgs(
+        name=name,
+        namespace=namespace,
+        labels={**part_of_labels(), **labels},
+        annotations={**(annotations or {}), **waivers} or None,
+    )
 
 
 def app_labels(app: str, component: str) -> dict[str, str]:

@@ -49,6 +49,7 @@ def create_migration_job(
     container = k8s.core.v1.ContainerArgs(
         name=COMPONENT,
         image=image,
+        image_pull_policy=kube.IMAGE_PULL_POLICY,
         command=upgrade_command(),
         env=env,
         resources=kube.resources(

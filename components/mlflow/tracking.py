@@ -48,8 +48,6 @@ from components.mlflow.server import (
 
 SERVICE_ACCOUNT = "mlflow"
 SECRET_PROVIDER_CLASS = "mlflow-postgres"
-# The image sets no user; any non-root uid works because the server writes only to /tmp.
-RUN_AS_USER = 1000
 # With --serve-artifacts MLflow buffers each uploaded or downloaded artifact whole in its temp
 # dir before it reaches Blob storage, so /tmp must hold the largest model plus concurrency.
 MIN_REPLICAS_FOR_PDB = 2
@@ -169,7 +167,7 @@ class Mlflow(pulumi.ComponentResource):
             env=self._env(args),
             service_account=SERVICE_ACCOUNT,
             secret_provider_class=SECRET_PROVIDER_CLASS,
-            run_as_user=RUN_AS_USER,
+            run_as_user=kube.UNPRIVILEGED_ID,
             node_placement=args.node_placement,
             wait_for=(args.database_resource_id, args.roles_job_id),
             opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
@@ -269,6 +267,7 @@ class Mlflow(pulumi.ComponentResource):
         container = k8s.core.v1.ContainerArgs(
             name=APP,
             image=args.image,
+            image_pull_policy=kube.IMAGE_PULL_POLICY,
             command=server_command(),
             args=container_args,
             env=self._env(args),
@@ -293,9 +292,8 @@ class Mlflow(pulumi.ComponentResource):
         pod = k8s.core.v1.PodSpecArgs(
             service_account_name=SERVICE_ACCOUNT,
             automount_service_account_token=False,
-            security_context=kube.pod_security_context(
-                run_as_user=RUN_AS_USER, run_as_group=RUN_AS_USER, fs_group=RUN_AS_USER
-            ),
+            # The image sets no user; any non-root id works: the server writes only to /tmp.
+            security_context=kube.pod_security_context(fs_group=kube.UNPRIVILEGED_ID),
             node_selector=args.node_placement.node_selector(),
             tolerations=args.node_placement.tolerations(),
             topology_spread_constraints=_spread(selector)
@@ -309,11 +307,12 @@ class Mlflow(pulumi.ComponentResource):
         )
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
+            metadata=kube.workload_metadata(
                 # Waits for the database directly too (the migration already waits for it).
                 name=jobs.after(APP, args.database_resource_id),
                 namespace=args.namespace,
-                labels={**kube.part_of_labels(), **selector},
+                labels=selector,
+                images=[args.image],
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=args.replicas,

@@ -19,7 +19,6 @@ from components.kit import jobs
 from components.kit import kubernetes as kube
 
 SCHEMA_JOB_IMAGE = jobs.PSQL_IMAGE
-SCHEMA_JOB_USER = jobs.PSQL_USER
 APP = "vector-schema"
 SECRET_PROVIDER_CLASS = "vector-schema-postgres"
 SCHEMA_DIR = "/schema"
@@ -89,6 +88,7 @@ def create_schema(
     container = k8s.core.v1.ContainerArgs(
         name="psql",
         image=image,
+        image_pull_policy=kube.IMAGE_PULL_POLICY,
         command=["/bin/sh", "-c", SCHEMA_WRAPPER],
         env=env,
         resources=kube.resources(
@@ -105,9 +105,8 @@ def create_schema(
         restart_policy="Never",
         service_account_name=APP,
         automount_service_account_token=False,
-        security_context=kube.pod_security_context(
-            run_as_user=SCHEMA_JOB_USER, run_as_group=SCHEMA_JOB_USER
-        ),
+        # psql needs no account in the image: PGUSER names the login, HOME is /tmp.
+        security_context=kube.pod_security_context(),
         node_selector=node_placement.node_selector(),
         tolerations=node_placement.tolerations(),
         containers=[container],

@@ -33,10 +33,6 @@ GRPC_PORT = 6334
 HOME = "/qdrant"
 STORAGE_VOLUME = "storage"
 DISK_CSI_DRIVER = "disk.csi.azure.com"
-# Non-root ids that Qdrant's own chart uses; fsGroup makes the data volume writable.
-RUN_AS_USER = 1000
-RUN_AS_GROUP = 2000
-FS_GROUP = 3000
 # Loading large collections can take minutes; liveness only applies after startup.
 STARTUP_PERIOD_SECONDS = 10
 STARTUP_FAILURES = 60
@@ -81,6 +77,7 @@ def create_statefulset(
     container = k8s.core.v1.ContainerArgs(
         name=APP,
         image=image,
+        image_pull_policy=kube.IMAGE_PULL_POLICY,
         command=["/bin/sh", "-c", SERVER_WRAPPER],
         working_dir=HOME,
         env=kube.env_vars(server_env()),
@@ -106,9 +103,9 @@ def create_statefulset(
     pod = k8s.core.v1.PodSpecArgs(
         service_account_name=SERVICE_ACCOUNT,
         automount_service_account_token=False,
-        security_context=kube.pod_security_context(
-            run_as_user=RUN_AS_USER, run_as_group=RUN_AS_GROUP, fs_group=FS_GROUP
-        ),
+        # The image's files are root-owned and world-readable, so any non-root id runs it
+        # (Qdrant's chart picks one too); fsGroup makes the data volume writable.
+        security_context=kube.pod_security_context(fs_group=kube.UNPRIVILEGED_ID),
         node_selector=node_placement.node_selector(),
         tolerations=node_placement.tolerations(),
         containers=[container],
@@ -133,8 +130,8 @@ def create_statefulset(
     )
     return k8s.apps.v1.StatefulSet(
         name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=APP, namespace=namespace, labels={**kube.part_of_labels(), **selector}
+        metadata=kube.workload_metadata(
+            name=APP, namespace=namespace, labels=selector, images=[image]
         ),
         spec=k8s.apps.v1.StatefulSetSpecArgs(
             replicas=1,

@@ -3,7 +3,9 @@
 Rules: Kubernetes version inside the supported window; pool names valid for AKS Linux pools
 and unique; 0 <= minCount <= maxCount (system pools need >= 1 node); spot only on user pools;
 GPU pools on NVIDIA N-series sizes; MIG only on MIG-capable sizes; no Azure Linux on the
-A100 / H100 / H200 sizes; zones listed at most once (an empty list pins no zone).
+A100 / H100 / H200 sizes; zones listed at most once (an empty list pins no zone); no pool on a
+size with fewer than 2 vCPUs; the system pool not burstable, with 4+ vCPUs and room for 30
+pods; no Premium tier (its long-term support plan excludes the KEDA add-on the platform uses).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
 from infra.config.maintenance import MaintenanceConfig
 from infra.config.network import ApiServerConfig
+from infra.config.vm_sizes import is_burstable, vcpus
 
 # AKS Kubernetes minor versions in support on 2026-11-26 (AKS release calendar,
 # https://learn.microsoft.com/azure/aks/supported-kubernetes-versions: 1.35 GA Mar 2026 /
@@ -32,6 +35,14 @@ _VERSION = re.compile(r"^(?P<minor>1\.\d{1,2})(\.\d{1,2})?$")
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 MAX_NODES_PER_POOL = 1000
+# AKS sizing rules (Learn, "Quotas, virtual machine size restrictions, and region availability
+# in AKS": sizes with fewer than two vCPUs may not be used; "Manage system node pools in AKS"
+# (2026-04): system pools need a size with at least 4 vCPUs and 4 GB of memory, no B-series,
+# and room for at least 30 pods). No non-burstable size with 4+ vCPUs has under 4 GiB, so the
+# vCPU rule covers the memory rule.
+MIN_POOL_VCPUS = 2
+MIN_SYSTEM_POOL_VCPUS = 4
+MIN_SYSTEM_POOL_MAX_PODS = 30
 Zone = Literal["1", "2", "3"]
 
 
@@ -77,6 +88,13 @@ class PoolConfig(ConfigModel):
     def _counts(self) -> Self:
         if self.min_count > self.max_count:
             raise rule_error("minCount", self.min_count, f"must be <= maxCount ({self.max_count})")
+        cores = vcpus(self.vm_size)
+        if cores is not None and cores < MIN_POOL_VCPUS:
+            raise rule_error(
+                "vmSize",
+                self.vm_size,
+                f"has {cores} vCPU(s); AKS needs at least {MIN_POOL_VCPUS} per node",
+            )
         return self
 
 
@@ -87,9 +105,29 @@ class SystemPoolConfig(PoolConfig):
     spot: bool = False
 
     @model_validator(mode="after")
-    def _no_spot(self) -> Self:
+    def _system_rules(self) -> Self:
         if self.spot:
             raise rule_error("spot", self.spot, "is not allowed: spot VMs are for user pools only")
+        if is_burstable(self.vm_size):
+            raise rule_error(
+                "vmSize",
+                self.vm_size,
+                "is a B-series (burstable) size, which AKS does not support for system pools",
+            )
+        cores = vcpus(self.vm_size)
+        if cores is not None and cores < MIN_SYSTEM_POOL_VCPUS:
+            raise rule_error(
+                "vmSize",
+                self.vm_size,
+                f"has {cores} vCPUs; AKS system pools need at least {MIN_SYSTEM_POOL_VCPUS}",
+            )
+        if self.max_pods < MIN_SYSTEM_POOL_MAX_PODS:
+            raise rule_error(
+                "maxPods",
+                self.max_pods,
+                f"must be >= {MIN_SYSTEM_POOL_MAX_PODS}: AKS system pools must fit "
+                f"{MIN_SYSTEM_POOL_MAX_PODS} pods per node",
+            )
         return self
 
 
@@ -181,6 +219,21 @@ class ClusterConfig(ConfigModel):
                 "",
                 value,
                 f"is outside the AKS support window ({', '.join(SUPPORTED_KUBERNETES_MINORS)})",
+            )
+        return value
+
+    @field_validator("sku_tier")
+    @classmethod
+    def _tier(cls, value: str) -> str:
+        # Learn, "AKS pricing tiers": Premium and the AKSLongTermSupport plan are enabled
+        # together; "Long-term support": the KEDA add-on is not supported under LTS (and a
+        # cluster with it enabled cannot move to LTS). Every workflow here scales with KEDA.
+        if value == "Premium":
+            raise rule_error(
+                "",
+                value,
+                "is not supported: Premium goes with the AKSLongTermSupport plan, which does "
+                "not support the KEDA add-on the platform uses; use Standard (uptime SLA)",
             )
         return value
 

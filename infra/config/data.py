@@ -1,10 +1,11 @@
 """Data-layer config: data lake, Key Vault, PostgreSQL, vector DB, MLflow.
 
 Rules: retention inside Azure's ranges; no blob versioning on the data lake (ADLS Gen2 does
-not support it); zone-redundant HA never on Burstable; the PostgreSQL server names a Microsoft
-Entra administrator; pgvector HNSW indexes at most 2000 dimensions; images pinned (a version
-tag or a digest, never ``latest``). Qdrant's storage class against the pool's zones is a
-cross-section rule (:mod:`infra.config.model`).
+not support it); the PostgreSQL SKU belongs to its tier's series and the storage size is one
+Premium SSD offers; HA never on Burstable; the PostgreSQL server names a Microsoft Entra
+administrator; pgvector HNSW indexes at most 2000 dimensions; images pinned (a version tag or a
+digest, never ``latest``). Qdrant's storage class against the pool's zones is a cross-section
+rule (:mod:`infra.config.model`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,50 @@ from pydantic import Field, field_validator, model_validator
 from infra.config.base import ConfigModel
 from infra.config.errors import rule_error
 
-# Flexible Server storage sizes (GiB) accepted by the service.
+# Flexible Server Premium SSD sizes (GiB): 32 GiB .. 32 TiB, the last given as 32,767 GiB
+# (Learn, "Storage options" in Azure Database for PostgreSQL: max disk size 32,767 GiB).
 POSTGRES_STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+
+
+def _sizes(series: str, vcores: tuple[int, ...]) -> set[str]:
+    """``Standard_D4ds_v5`` style names: ``series`` is ``D{}ds_v5``."""
+    return {"Standard_" + series.format(n) for n in vcores}
+
+
+# Compute sizes per tier (Learn, "Compute options in Azure Database for PostgreSQL", 2026-01):
+# Burstable = B-series; General Purpose = Dsv3, Ddsv4, Ddsv5, Dadsv5, Ddsv6, Dadsv6;
+# Memory Optimized = Esv3, Edsv4, Edsv5, Eadsv5, Edsv6, Eadsv6. Which exist in a region is
+# Azure's to say (`az postgres flexible-server list-skus --location <region>`).
+_CORES = (2, 4, 8, 16, 32, 48, 64)
+_V5 = (*_CORES, 96)
+_V6 = (*_V5, 128, 192)
+_E_CORES = (*_CORES, 20)
+POSTGRES_SKUS: dict[str, frozenset[str]] = {
+    "Burstable": frozenset(
+        {"Standard_B1ms", "Standard_B2s", *_sizes("B{}ms", (2, 4, 8, 12, 16, 20))}
+    ),
+    "GeneralPurpose": frozenset(
+        _sizes("D{}s_v3", _CORES)
+        | _sizes("D{}ds_v4", _CORES)
+        | _sizes("D{}ds_v5", _V5)
+        | _sizes("D{}ads_v5", _V5)
+        | _sizes("D{}ads_v6", _V5)
+        | _sizes("D{}ds_v6", _V6)
+    ),
+    "MemoryOptimized": frozenset(
+        _sizes("E{}s_v3", _CORES)
+        | _sizes("E{}ds_v4", _E_CORES)
+        | _sizes("E{}ds_v5", (*_E_CORES, 96))
+        | _sizes("E{}ads_v5", (*_E_CORES, 96))
+        | _sizes("E{}ads_v6", (*_E_CORES, 96))
+        | _sizes("E{}ds_v6", (*_E_CORES, 96, 128, 192))
+    ),
+}
+POSTGRES_SERIES = {
+    "Burstable": "B-series sizes (Standard_B1ms .. Standard_B20ms)",
+    "GeneralPurpose": "D-series sizes (Dsv3, Ddsv4, Ddsv5, Dadsv5, Ddsv6, Dadsv6; e.g. D4ds_v5)",
+    "MemoryOptimized": "E-series sizes (Esv3, Edsv4, Edsv5, Eadsv5, Edsv6, Eadsv6; e.g. E4ds_v5)",
+}
 # pgvector: HNSW and IVFFlat index `vector` columns of up to 2000 dimensions.
 PGVECTOR_MAX_INDEXED_DIMENSIONS = 2000
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -121,13 +164,6 @@ class PostgresConfig(ConfigModel):
     entra_admin: EntraAdminConfig | None = None
     """The server's Microsoft Entra administrator. Required (the server is always built)."""
 
-    @field_validator("sku_name")
-    @classmethod
-    def _sku(cls, value: str) -> str:
-        if not re.match(r"^Standard_[A-Za-z0-9_]+$", value):
-            raise rule_error("", value, "must be a Flexible Server SKU such as Standard_B1ms")
-        return value
-
     @field_validator("storage_size_gb")
     @classmethod
     def _storage(cls, value: int) -> int:
@@ -143,8 +179,18 @@ class PostgresConfig(ConfigModel):
                 self.high_availability,
                 "needs tier GeneralPurpose or MemoryOptimized (not Burstable)",
             )
-        if self.tier == "Burstable" and not self.sku_name.startswith("Standard_B"):
-            raise rule_error("skuName", self.sku_name, "must be a B-series SKU for Burstable")
+        sku_tier = next((t for t, skus in POSTGRES_SKUS.items() if self.sku_name in skus), None)
+        if sku_tier != self.tier:
+            what = (
+                f"is a {sku_tier} size"
+                if sku_tier
+                else "is not an Azure Database for PostgreSQL flexible server size"
+            )
+            raise rule_error(
+                "skuName",
+                self.sku_name,
+                f"{what}; tier {self.tier} takes {POSTGRES_SERIES[self.tier]}",
+            )
         return self
 
 

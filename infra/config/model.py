@@ -33,6 +33,9 @@ _SUFFIX = re.compile(r"^[a-z0-9]{4,8}$")
 # Azure tag names: max 512 chars, none of <>%&\?/ ; values max 256 chars.
 _TAG_NAME = re.compile(r"^[^<>%&\\?/]{1,512}$")
 MIN_PROD_ZONES = 2
+# Learn, "AKS pricing tiers": the Free tier supports up to 1,000 nodes, Standard (and Premium)
+# up to 5,000. Every pool can scale to its maxCount at once.
+MAX_NODES_BY_TIER = {"Free": 1000, "Standard": 5000, "Premium": 5000}
 MIN_PROD_REPLICAS = 2
 # AKS's built-in Azure Disk classes. AKS, not the stack, decides whether their disks are LRS
 # (zonal: a pod cannot follow its volume to another zone) or ZRS — by the cluster's zones, from
@@ -188,6 +191,15 @@ class PlatformConfig(ConfigModel):
                         "cannot take cluster.nodeOsUpgradeChannel SecurityPatch (AKS does not "
                         "offer it for Azure Linux GPU nodes): use Ubuntu or NodeImage",
                     )
+        counts = {key: pool.max_count for key, pool in [("systemPool", self.system_pool), *pools]}
+        limit = MAX_NODES_BY_TIER[self.cluster.sku_tier]
+        if sum(counts.values()) > limit:
+            raise rule_error(
+                "cluster.skuTier",
+                self.cluster.sku_tier,
+                f"supports at most {limit} nodes, but the pools' maxCount add up to "
+                f"{sum(counts.values())} ({', '.join(f'{k} {n}' for k, n in counts.items())})",
+            )
         api = self.cluster.api_server
         if api.vnet_integration_enabled and self.network.subnets.api_server is None:
             raise rule_error(
@@ -256,7 +268,9 @@ class PlatformConfig(ConfigModel):
             )
         if self.cluster.sku_tier == "Free":
             raise rule_error(
-                "cluster.skuTier", "Free", "must be Standard or Premium (uptime SLA) in prod"
+                "cluster.skuTier",
+                "Free",
+                "must be Standard (uptime SLA) when tags.environment is prod",
             )
         if not self.registry.private_endpoint_enabled:
             raise rule_error(

@@ -59,10 +59,45 @@ def test_device_plugin_tolerates_gpu_and_spot_taints_and_mounts_kubelet_dir(
         "kubernetes.azure.com/scalesetpriority",
     }
     assert pod["priorityClassName"] == "system-node-critical"
-    (volume,) = pod["volumes"]
-    assert volume["hostPath"]["path"] == DEVICE_PLUGIN_DIR
+    host_paths = [v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v]
+    assert host_paths == [DEVICE_PLUGIN_DIR]
     (container,) = pod["containers"]
     assert container["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v")
+
+
+def test_device_plugin_runs_read_only_with_default_seccomp_and_fresh_pulls(
+    run_components,
+) -> None:
+    for ds in _daemonsets(run_components, whole_gpu_pools=True, mig_pools=True).values():
+        pod = ds["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+        assert container["imagePullPolicy"] == "Always"
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {DEVICE_PLUGIN_DIR, "/tmp"}
+
+
+def test_device_plugin_waives_only_root_probe_and_digest_checks_with_reasons(
+    run_components,
+) -> None:
+    ds = _daemonsets(run_components)["nvidia-device-plugin"]
+    skips = {k: v for k, v in ds["metadata"]["annotations"].items() if k.startswith("checkov.io/")}
+    waivers = dict(v.split("=", 1) for v in skips.values())
+    assert set(skips) == {f"checkov.io/skip{i}" for i in range(1, 6)}
+    assert set(waivers) == {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_23", "CKV_K8S_40", "CKV_K8S_43"}
+    assert "root" in waivers["CKV_K8S_23"]
+    assert "health endpoint" in waivers["CKV_K8S_8"]
+
+
+def test_device_plugin_namespace_denies_all_ingress(run_components) -> None:
+    run = run_components(lambda: NvidiaDevicePlugin("dp", NvidiaDevicePluginArgs()))
+    (policy,) = run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    spec = policy.inputs["spec"]
+    assert policy.inputs["metadata"]["namespace"] == "gpu-resources"
+    assert spec["policyTypes"] == ["Ingress"]
+    assert "ingress" not in spec
+    assert not spec["podSelector"].get("matchLabels")
 
 
 def test_device_plugin_namespace_allows_the_host_path(run_components) -> None:

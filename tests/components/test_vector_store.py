@@ -168,7 +168,6 @@ def test_vector_store_pgvector_denies_all_ingress_in_its_namespace(
 
     assert policy["metadata"]["name"] == "deny-all-ingress"
 
-    assert policy["metadata"]["namespace"] == "vector-store"
     assert policy["spec"]["podSelector"] == {}
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     assert "ingress" not in policy["spec"]
@@ -292,7 +291,11 @@ def test_vector_store_qdrant_outputs_cluster_endpoint_and_runs_restricted(
     server = container(one(run, "StatefulSet", "qdrant"), "qdrant")
 
     assert seen["vector_store.endpoint"] == "http://qdrant.qdrant.svc.cluster.local:6333"
-    assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["fsGroup"]) == (1000, 3000)
+    assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["fsGroup"]) == (
+        10001,
+        10001,
+    )
+    assert server["imagePullPolicy"] == "Always"
     assert server["securityContext"]["readOnlyRootFilesystem"] is True
     assert server["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert server["livenessProbe"]["httpGet"]["path"] == "/livez"

@@ -342,7 +342,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "is prod",
     ),
     ("prod", {"cluster.zones": ["1"]}, 'cluster.zones (["1"]) must list at least 2 zones'),
-    ("prod", {"cluster.skuTier": "Free"}, 'cluster.skuTier ("Free") must be Standard or Premium'),
+    ("prod", {"cluster.skuTier": "Free"}, 'cluster.skuTier ("Free") must be Standard (uptime SLA)'),
     (
         "prod",
         {"protectStatefulResources": False},
@@ -511,6 +511,166 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "alerts.model.quality.minScor (0.5) is not a known key",
     ),
 ]
+
+
+# SKU <-> tier <-> feature rules, each against Azure's documented constraint: the whole problem
+# line (key, value, rule) is asserted.
+GP_SERIES = "D-series sizes (Dsv3, Ddsv4, Ddsv5, Dadsv5, Ddsv6, Dadsv6; e.g. D4ds_v5)"
+MO_SERIES = "E-series sizes (Esv3, Edsv4, Edsv5, Eadsv5, Edsv6, Eadsv6; e.g. E4ds_v5)"
+B_SERIES = "B-series sizes (Standard_B1ms .. Standard_B20ms)"
+SKU_TIER_RULES: list[tuple[str, dict[str, Any], str]] = [
+    # Learn, "Compute options in Azure Database for PostgreSQL": the tier fixes the series.
+    (
+        "dev",
+        {"postgres.tier": "GeneralPurpose"},
+        f'postgres.skuName ("Standard_B1ms") is a Burstable size; tier GeneralPurpose takes '
+        f"{GP_SERIES}",
+    ),
+    (
+        "test",
+        {"postgres.tier": "MemoryOptimized"},
+        f'postgres.skuName ("Standard_D2ds_v5") is a GeneralPurpose size; tier MemoryOptimized '
+        f"takes {MO_SERIES}",
+    ),
+    (
+        "prod",
+        {"postgres.skuName": "Standard_E8ds_v5"},
+        f'postgres.skuName ("Standard_E8ds_v5") is a MemoryOptimized size; tier GeneralPurpose '
+        f"takes {GP_SERIES}",
+    ),
+    (
+        "dev",
+        {"postgres.skuName": "Standard_B1s"},
+        'postgres.skuName ("Standard_B1s") is not an Azure Database for PostgreSQL flexible '
+        f"server size; tier Burstable takes {B_SERIES}",
+    ),
+    (
+        "test",
+        {"postgres.skuName": "Standard_D2s_v5"},
+        'postgres.skuName ("Standard_D2s_v5") is not an Azure Database for PostgreSQL flexible '
+        f"server size; tier GeneralPurpose takes {GP_SERIES}",
+    ),
+    # High availability is not offered on Burstable, same-zone included.
+    (
+        "dev",
+        {"postgres.highAvailability": "SameZone"},
+        'postgres.highAvailability ("SameZone") needs tier GeneralPurpose or MemoryOptimized '
+        "(not Burstable)",
+    ),
+    (
+        "prod",
+        {"postgres.storageSizeGb": 32768},
+        "postgres.storageSizeGb (32768) must be one of "
+        "[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767]",
+    ),
+    (
+        "prod",
+        {"postgres.backupRetentionDays": 36},
+        "postgres.backupRetentionDays (36) Input should be less than or equal to 35",
+    ),
+    (
+        "dev",
+        {"registry.zoneRedundancyEnabled": True},
+        "registry.zoneRedundancyEnabled (true) needs sku Premium, not Basic",
+    ),
+    (
+        "dev",
+        {"registry.sku": "Standard", "registry.privateEndpointEnabled": True},
+        "registry.privateEndpointEnabled (true) needs sku Premium, not Standard",
+    ),
+    (
+        "dev",
+        {"keyVault.softDeleteRetentionDays": 91},
+        "keyVault.softDeleteRetentionDays (91) Input should be less than or equal to 90",
+    ),
+    (
+        "dev",
+        {"keyVault.sku": "Premium"},
+        "keyVault.sku (\"Premium\") Input should be 'standard' or 'premium'",
+    ),
+    # Learn, "AKS pricing tiers" + "Long-term support": Premium means LTS, and LTS has no KEDA.
+    (
+        "test",
+        {"cluster.skuTier": "Premium"},
+        'cluster.skuTier ("Premium") is not supported: Premium goes with the AKSLongTermSupport '
+        "plan, which does not support the KEDA add-on the platform uses; use Standard (uptime "
+        "SLA)",
+    ),
+    (
+        "prod",
+        {"cluster.skuTier": "Free"},
+        'cluster.skuTier ("Free") must be Standard (uptime SLA) when tags.environment is prod',
+    ),
+    # Free tier: up to 1,000 nodes.
+    (
+        "dev",
+        {"cpuPool.maxCount": 1000},
+        'cluster.skuTier ("Free") supports at most 1000 nodes, but the pools\' maxCount add up '
+        "to 1004 (systemPool 2, cpuPool 1000, gpuPools[0] 2)",
+    ),
+    # Learn, "Manage system node pools in AKS" and "Quotas, VM size restrictions".
+    (
+        "dev",
+        {"systemPool.vmSize": "Standard_B4ms"},
+        'systemPool.vmSize ("Standard_B4ms") is a B-series (burstable) size, which AKS does not '
+        "support for system pools",
+    ),
+    (
+        "dev",
+        {"systemPool.vmSize": "Standard_D2ds_v5"},
+        'systemPool.vmSize ("Standard_D2ds_v5") has 2 vCPUs; AKS system pools need at least 4',
+    ),
+    (
+        "test",
+        {"systemPool.vmSize": "Standard_D2_v2"},
+        'systemPool.vmSize ("Standard_D2_v2") has 2 vCPUs; AKS system pools need at least 4',
+    ),
+    (
+        "dev",
+        {"systemPool.maxPods": 20},
+        "systemPool.maxPods (20) must be >= 30: AKS system pools must fit 30 pods per node",
+    ),
+    (
+        "dev",
+        {"cpuPool.vmSize": "Standard_A1_v2"},
+        'cpuPool.vmSize ("Standard_A1_v2") has 1 vCPU(s); AKS needs at least 2 per node',
+    ),
+    (
+        "prod",
+        {"cpuPool.vmSize": "Standard_F1s"},
+        'cpuPool.vmSize ("Standard_F1s") has 1 vCPU(s); AKS needs at least 2 per node',
+    ),
+]
+
+
+@pytest.mark.parametrize(("stack", "changes", "expected"), SKU_TIER_RULES)
+def test_config_rejects_sku_tier_mismatch_with_full_problem_line(
+    stack: str, changes: dict[str, Any], expected: str
+) -> None:
+    values = stack_values(stack)
+    for path, value in changes.items():
+        _set(values, path, value)
+    with pytest.raises(ConfigError) as info:
+        parse_config(encode(values))
+    assert info.value.problems == [expected]
+
+
+@pytest.mark.parametrize(
+    ("stack", "changes"),
+    [
+        ("test", {"postgres.tier": "MemoryOptimized", "postgres.skuName": "Standard_E20ds_v4"}),
+        ("prod", {"postgres.skuName": "Standard_D192ds_v6", "postgres.storageSizeGb": 32767}),
+        ("dev", {"postgres.skuName": "Standard_B20ms"}),
+        ("dev", {"systemPool.vmSize": "Standard_D3_v2", "cpuPool.vmSize": "Standard_F2s_v2"}),
+        ("test", {"cluster.skuTier": "Standard", "cpuPool.maxCount": 1000}),
+    ],
+    ids=["memory-optimized", "largest-gp-and-disk", "largest-burstable", "old-sizes", "5000"],
+)
+def test_config_accepts_sizes_their_tier_allows(stack: str, changes: dict[str, Any]) -> None:
+    values = stack_values(stack)
+    for path, value in changes.items():
+        _set(values, path, value)
+    parse_config(encode(values))
 
 
 @pytest.mark.parametrize(("stack", "changes", "expected"), BAD_INPUTS)
