@@ -51,7 +51,13 @@ DIGEST = {"CKV_K8S_43"}
 DEVICE_PLUGIN = {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_23", "CKV_K8S_40", *DIGEST}
 EXPECTED_WAIVERS: dict[str, set[str]] = {
     "DaemonSet.nvidia-device-plugin": DEVICE_PLUGIN,
-    "DaemonSet.nvidia-device-plugin-mig": DEVICE_PLUGIN,
+    # MIG: SYS_ADMIN for the MIG monitor devices (and so no allowPrivilegeEscalation: false).
+    "DaemonSet.nvidia-device-plugin-mig": {
+        *DEVICE_PLUGIN,
+        "CKV_K8S_20",
+        "CKV_K8S_25",
+        "CKV_K8S_39",
+    },
     # Root for the kubelet's pod-resources socket (capabilities dropped, read-only root).
     "DaemonSet.dcgm-exporter": {"CKV_K8S_23", "CKV_K8S_40", *DIGEST},
     "Deployment.mlflow": DIGEST,
