@@ -31,7 +31,7 @@ help:
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
-	@echo "make bench                       offline plan timings against an import floor"
+	@echo "make bench                       plan + cost + picture timings of every stack against an import floor"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

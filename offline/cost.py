@@ -55,9 +55,10 @@ class PriceTable:
 
     def lookup(self, item: str, region: str) -> Price | None:
         """The row for ``item`` in ``region``, else its all-regions (``*``) row."""
-        exact = [p for p in self.prices if p.item == item and p.region == region]
-        anywhere = [p for p in self.prices if p.item == item and p.region == "*"]
-        return (exact or anywhere or [None])[0]
+        rows = [p for p in self.prices if p.item == item and p.region in (region, "*")]
+        # A row for the stack's own region wins over the all-regions row.
+        rows.sort(key=lambda p: p.region == "*")
+        return rows[0] if rows else None
 
     def per_month(self, unit: str) -> float:
         """How many ``unit``s a month holds (an hour-priced item runs all month)."""
