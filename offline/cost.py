@@ -361,6 +361,13 @@ RULES: dict[str, Rule] = {
         )
     ],
     "kubernetes:apps/v1:StatefulSet": _statefulset,
+    "azure-native:dashboard:Grafana": lambda i, _: [
+        (f"grafana-instance-hour:{(i.get('sku') or {}).get('name')}", 1, 1, "")
+    ],
+    # Billed per metric sample ingested: no volume is assumed, so it stays unknown.
+    "azure-native:monitor:AzureMonitorWorkspace": lambda i, _: [
+        ("amw-metric-samples-10m", math.nan, math.nan, "usage not estimated")
+    ],
 }
 
 

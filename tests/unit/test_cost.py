@@ -272,5 +272,11 @@ def test_cost_every_stack_vm_size_is_priced_or_reported_unknown(
     assert wanted <= {i.item for i in report.items}, "every pool's size is a line item"
     assert wanted <= priced | unknown
     assert wanted & unknown == UNPRICED_VM_SIZES[stack]
+    # Monitoring the stack creates is listed, never silently free.
+    types = {r.type for r in stack_runs[stack].resources}
+    if "azure-native:monitor:AzureMonitorWorkspace" in types:
+        assert "amw-metric-samples-10m" in unknown
+    if "azure-native:operationalinsights:Workspace" in types:
+        assert "log-analytics-gb" in {i.item for i in report.items}
     # A stack's full-scale total with an unpriced size is never presented as complete.
     assert not report.full().complete
