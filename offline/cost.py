@@ -222,6 +222,7 @@ class CostReport:
             "idle: every node pool at its min count; full scale: every pool at its max count",
             f"data lake: {a.get('dataLakeGb', 0):g} GB stored (hot tier)",
             f"Key Vault: {a.get('keyVaultOperationsPerMonth', 0):g} operations/month",
+            f"Log Analytics: {a.get('logAnalyticsGbPerDay', 0):g} GB/day ingested",
             "not estimated: egress, data processed by private endpoints, AKS's own load "
             "balancer and public IP, backups beyond the free allowance",
         ]
