@@ -18,8 +18,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest bench \
-	clean help constraints promtool checkov constraints-checkov
+.PHONY: cost diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest \
+	bench clean help constraints promtool checkov constraints-checkov
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -28,11 +28,12 @@ help:
 	@echo "make install                     the virtualenv with the pinned dependencies (what pulumi runs)"
 	@echo "make test                        lint, type check, all tests (starts local services)"
 	@echo "make unit                        tests without the local services"
+	@echo "make cost [STACK=dev|test|prod]  monthly cost at idle and at full scale (offline estimate)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
 	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
-	@echo "make bench                       offline plan timings against an import floor"
+	@echo "make bench                       plan + cost + picture timings of every stack against an import floor"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +73,10 @@ bootstrap-plan: $(PLAN_STAMP)
 plan-all: $(PLAN_STAMP)
 	@for s in $$($(PY) -c "from offline.runner import list_stacks; print(*list_stacks())"); do \
 		$(PY) -m offline.cli plan --stack $$s || exit 1; done
+
+# Monthly cost of a stack at idle and at full scale, from offline/prices.yaml.
+cost: $(PLAN_STAMP)
+	$(PY) -m offline.cli cost --stack $(STACK)
 
 # Side-by-side comparison of two stacks: make diff FROM=dev TO=prod
 FROM ?= dev

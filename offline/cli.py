@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError, parse_config
-from offline import compare, identities, picture
+from offline import compare, cost, identities, picture
 from offline.manifests import write_manifests
 from offline.monitoring_summary import alert_rows, dashboard_titles, record_counts
 from offline.policy import findings as policy_findings
@@ -172,19 +172,25 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     path = write_plan(run, out_dir)
     manifests = write_manifests(run, out_dir)
-    levels = parse_config(load_stack_config(args.stack, Path(args.project_dir))[0]).policy.levels()
+    config = parse_config(load_stack_config(args.stack, Path(args.project_dir))[0])
+    levels = config.policy.levels()
     found = policy_findings(run, levels)
+    report = cost.estimate(run, budget_usd=config.cost.monthly_budget_usd)
     pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
     with err.status("drawing the architecture picture"):
         pictures = picture.render(run, out_dir) if args.picture else []
     if args.json:
         document = plan_document(run)
         document["policy"] = {"levels": levels, "findings": [asdict(f) for f in found]}
+        document["cost"] = report.as_json()
         document["files"] = [str(p) for p in (path, pack_config, *pictures)]
         print(json.dumps(document, indent=2, sort_keys=True, default=str))
+        if report.budget_warning():
+            err.print(report.budget_warning(), markup=False)
         return EXIT_POLICY if any(f.level == "mandatory" for f in found) else 0
     print_summary(run, console)
     print_findings(found, console)
+    print_cost(report, console)
     console.print(f"\nwrote {path}")
     console.print(
         f"wrote {len(manifests)} Kubernetes manifests to {out_dir / run.stack / 'manifests'}"
@@ -196,6 +202,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         console.print(
             "no picture: Graphviz's `dot` is not installed (Debian: apt-get install graphviz)"
         )
+    warning = report.budget_warning()
+    if warning:
+        err.print(warning, markup=False)
     if any(f.level == "mandatory" for f in found):
         err.print(
             f"error: stack {args.stack}: mandatory policy violations (see above)", markup=False
@@ -223,6 +232,58 @@ def _plan_bootstrap(args: argparse.Namespace, console: Console, err: Console) ->
     path = write_plan(run, out_dir)
     print_summary(run, console)
     console.print(f"\nwrote {path}")
+    return 0
+
+
+def print_cost(report: cost.CostReport, console: Console) -> None:
+    """Monthly cost per component at idle and at full scale, with unknowns and assumptions."""
+    console.print(
+        f"\nestimated monthly cost, stack {report.stack} (offline estimate, USD list prices; "
+        "prices and sources in offline/prices.yaml)",
+        markup=False,
+        soft_wrap=True,
+    )
+    rows = [(c, i.render(), f.render()) for c, (i, f) in report.component_totals().items()]
+    rows.append(("total", report.idle().render(), report.full().render()))
+    width = max(len(r[0]) for r in rows)
+    console.print(f"  {'component':{width}}  {'idle':>28}  {'full scale':>28}", markup=False)
+    for name, idle, full in rows:
+        console.print(f"  {name:{width}}  {idle:>28}  {full:>28}", markup=False)
+    if report.budget_usd is not None:
+        state = "EXCEEDED at idle" if report.over_budget() else "within at idle"
+        console.print(f"  budget ${report.budget_usd:,.2f}/month: {state}", markup=False)
+    unknown = report.unknown_items()
+    if unknown:
+        console.print(
+            f"  unknown prices (no sourced row, shown as unknown, never $0): {', '.join(unknown)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    for line in report.assumptions():
+        console.print(f"  assumes: {line}", markup=False, soft_wrap=True)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    """Estimate the monthly cost of one stack."""
+    err = Console(stderr=True, highlight=False, width=args.width)
+    project = Path(args.project_dir)
+    try:
+        config = parse_config(load_stack_config(args.stack, project)[0])
+        run = run_stack(args.stack, project)
+    except FileNotFoundError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        err.print(f"error: stack {args.stack}: {exc}", markup=False)
+        return EXIT_CONFIG
+    report = cost.estimate(run, budget_usd=config.cost.monthly_budget_usd)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        print_cost(report, Console(highlight=False, width=args.width, soft_wrap=True))
+    warning = report.budget_warning()
+    if warning:
+        err.print(warning, markup=False)
     return 0
 
 
@@ -370,6 +431,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--width", type=int, default=160, help="console width")
     diff.set_defaults(func=cmd_diff)
+    costs = sub.add_parser("cost", help="monthly cost at idle and at full scale (offline)")
+    costs.add_argument("--stack", default="dev", help=f"stack name ({', '.join(list_stacks())})")
+    costs.add_argument("--json", action="store_true", help="machine-readable output")
+    costs.add_argument(
+        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+    )
+    costs.add_argument("--width", type=int, default=160, help="console width")
+    costs.set_defaults(func=cmd_cost)
     ident = sub.add_parser(
         "identities", help="check or rewrite the golden resource identities (identities/)"
     )

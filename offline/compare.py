@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.config import PlatformConfig
+from offline.cost import estimate
 from offline.runner import OfflineRun
 from offline.summary import settings_of
 
@@ -138,6 +139,17 @@ def compare(
     return StackDiff(
         left=left[0].stack,
         right=right[0].stack,
-        settings=compare_settings(left[1], right[1]),
+        settings=compare_settings(left[1], right[1]) + compare_costs(left[0], right[0]),
         resources=compare_resources(left[0], right[0]),
     )
+
+
+def compare_costs(left: OfflineRun, right: OfflineRun) -> list[SettingDiff]:
+    """The estimated monthly cost (offline/cost.py), idle and full scale, where it differs."""
+    a, b = estimate(left), estimate(right)
+    pairs = (("idle", a.idle(), b.idle()), ("fullScale", a.full(), b.full()))
+    return [
+        SettingDiff("estimatedMonthlyCost", key, x.render(), y.render())
+        for key, x, y in pairs
+        if x.render() != y.render()
+    ]

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
 from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
+from infra.config.cost import CostConfig
 from infra.config.data import (
     DataLakeConfig,
     KeyVaultConfig,
@@ -133,6 +134,7 @@ class PlatformConfig(ConfigModel):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     """Alert thresholds, ``for`` durations and severities (rule content: observability)."""
+    cost: CostConfig = Field(default_factory=CostConfig)
 
     @field_validator("workload")
     @classmethod

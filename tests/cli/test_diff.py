@@ -78,3 +78,17 @@ def test_diff_unknown_stack_names_it() -> None:
     done = _diff("--from", "dev", "--to", "staging")
     assert done.returncode == 2
     assert "Pulumi.staging.yaml not found" in done.stderr
+
+
+def test_diff_shows_budget_and_estimated_cost(dev_prod: dict[str, Any]) -> None:
+    settings = {s["key"]: (s["from"], s["to"]) for s in dev_prod["settings"]}
+    dev, prod = _stack_file("dev"), _stack_file("prod")
+    assert settings["cost.monthlyBudgetUsd"] == (
+        dev["cost"]["monthlyBudgetUsd"],
+        prod["cost"]["monthlyBudgetUsd"],
+    )
+    # Unpriced VM sizes keep both totals lower bounds, never complete dollar amounts.
+    for key in ("estimatedMonthlyCost.idle", "estimatedMonthlyCost.fullScale"):
+        left, right = settings[key]
+        assert left.startswith(">= $"), left
+        assert right.endswith("+ unknown"), right

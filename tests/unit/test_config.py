@@ -106,6 +106,27 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"monitoring.diagnostics.aksCategories": ["kube-everything"]},
         'monitoring.diagnostics.aksCategories[0] ("kube-everything") Input should be',
     ),
+    (
+        "dev",
+        {"cost": {"monthlyBudgetUsd": 0}},
+        "cost.monthlyBudgetUsd (0) must be a positive amount in US dollars",
+    ),
+    (
+        "prod",
+        {"cost": {"monthlyBudgetUsd": -100}},
+        "cost.monthlyBudgetUsd (-100) must be a positive amount in US dollars",
+    ),
+    (
+        "dev",
+        {"cost": {"monthlyBudgetUsd": "1500"}},
+        'cost.monthlyBudgetUsd ("1500") must be a positive amount in US dollars',
+    ),
+    (
+        "dev",
+        {"cost": {"monthlyBudgetUsd": True}},
+        "cost.monthlyBudgetUsd (true) must be a positive amount in US dollars",
+    ),
+    ("dev", {"cost": {"budget": 100}}, "cost.budget (100) is not a known key"),
     ("dev", {"mlflow.ingressEnabled": True}, "mlflow.ingressEnabled (true) is not supported yet"),
     ("dev", {"mlflow.scratchSizeGi": 0}, "mlflow.scratchSizeGi (0) Input should be greater"),
     (
