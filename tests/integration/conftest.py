@@ -1,15 +1,21 @@
 """Session-scoped fixtures that start real local services (see services.py).
 
-A service that is not installed FAILS the tests that need it (never skips): the fix is to run
-scripts/install-services.sh.
+Each service starts once per test session (per xdist worker), on 127.0.0.1 and a free port, and
+is stopped at the end. A service that is not installed FAILS the tests that need it (never
+skips): the fix is to run scripts/install-services.sh, which needs no root.
+
+Every test here has a short timeout (INTEGRATION_TIMEOUT_S, fixture set-up included) and every
+client a short one too (clients.py), so a broken configuration fails in seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import pytest
+from clients import LIBPQ_ENV, MLFLOW_HTTP_ENV
 from db_roles_local import (
     LEGACY_TABLE,
     FlexibleServer,
@@ -35,6 +41,27 @@ from tests.manifests.workload_inputs import ADMIN_LOGIN
 
 _S = TypeVar("_S", PostgresService, AzuriteService)
 
+# Seconds per test, set-up and tear-down included (a module may set a longer one with its own
+# timeout marker: the MLflow server's start gets its own deadline on top).
+INTEGRATION_TIMEOUT_S = 120
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test under tests/integration the integration timeout (unless it sets one)."""
+    for item in items:
+        if _HERE in item.path.parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(INTEGRATION_TIMEOUT_S))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def short_client_timeouts() -> Iterator[None]:
+    """MLflow's REST client and libpq give up in seconds, not minutes (see clients.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**MLFLOW_HTTP_ENV, **LIBPQ_ENV}.items():
+            patch.setenv(name, value)
+        yield
+
 
 def _fail(what: str, error: ServiceError) -> NoReturn:
     if isinstance(error, ServiceNotInstalledError):
@@ -52,9 +79,10 @@ def _start(what: str, starter: Callable[[], _S]) -> _S:
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
-    """libpq URI of a throw-away PostgreSQL 15 cluster on 127.0.0.1 (superuser ``postgres``,
-    trust auth, database ``postgres``) in which ``CREATE EXTENSION vector`` works."""
-    service = _start("PostgreSQL 15 + pgvector", start_postgres)
+    """libpq URI of a throw-away PostgreSQL 16 cluster on 127.0.0.1 (superuser ``postgres``,
+    trust auth, database ``postgres``, ``connect_timeout`` set) in which ``CREATE EXTENSION
+    vector`` works."""
+    service = _start("PostgreSQL 16 + pgvector", start_postgres)
     try:
         yield service.dsn
     finally:

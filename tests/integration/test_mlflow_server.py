@@ -38,7 +38,7 @@ import mlflow
 import pandas as pd
 import psycopg
 import pytest
-from azure.storage.blob import BlobServiceClient
+from clients import LIBPQ_ENV, MLFLOW_HTTP_ENV, blob_service
 from db_roles_local import (
     FlexibleServer,
     connect,
@@ -60,11 +60,15 @@ from tests.manifests.workload_inputs import (
     one,
 )
 
-pytestmark = pytest.mark.integration
-
 Runner = Callable[[Callable[[], object]], OfflineRun]
+# Deadlines of the module's set-up steps: the migration (run twice) and the server's start take
+# ~100 s each on a two-core machine shared by several test runs, ~20 s on an idle one.
 MIGRATION_TIMEOUT = 180
 START_TIMEOUT = 180.0
+# A test's timeout covers its set-up: the longest set-up step's deadline plus a test's budget.
+TEST_TIMEOUT = max(2 * MIGRATION_TIMEOUT, START_TIMEOUT) + 120.0
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(TEST_TIMEOUT)]
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -161,6 +165,10 @@ def _local_env(
         "TMPDIR": str(scratch),
         # The image's `python` and `mlflow` are this virtualenv's.
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        # Test-only: MLflow's own outbound calls (artifact proxying) and libpq give up in
+        # seconds, so a broken destination fails the test instead of retrying for minutes.
+        **MLFLOW_HTTP_ENV,
+        **LIBPQ_ENV,
     }
 
 
@@ -204,9 +212,7 @@ def server(
     workdir, scratch = base / "workdir", base / "tmp"
     workdir.mkdir()
     scratch.mkdir()
-    BlobServiceClient.from_connection_string(
-        azurite_connection_string, connection_timeout=5, read_timeout=10
-    ).create_container(ARTIFACTS_CONTAINER)
+    blob_service(azurite_connection_string).create_container(ARTIFACTS_CONTAINER)
     port = free_port()
     args = _replace_arg(_replace_arg(deployed["args"], "--host", "127.0.0.1"), "--port", str(port))
     env = {
@@ -309,7 +315,7 @@ def test_mlflow_server_logs_registers_and_loads_model_when_run_as_deployed(
     )
     blobs = [
         b.name
-        for b in BlobServiceClient.from_connection_string(azurite_connection_string)
+        for b in blob_service(azurite_connection_string)
         .get_container_client(ARTIFACTS_CONTAINER)
         .list_blobs()
     ]

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
-from azure.storage.blob import BlobServiceClient
+import yaml
+from clients import blob_service
 from pgvector.psycopg import register_vector
 from services import INSTALL_HINT, ServiceNotInstalledError, start_azurite, start_postgres
 
@@ -39,8 +40,22 @@ def test_pgvector_orders_rows_by_l2_distance_with_three_rows(postgres_dsn: str) 
     assert rows[0][1].to_list() == [2.0, 2.0, 2.0]
 
 
+def test_local_postgres_runs_major_every_stack_deploys(postgres_dsn: str) -> None:
+    # Read with plain YAML: what the stacks deploy, not what the config model makes of it.
+    root = Path(__file__).resolve().parents[2]
+    deployed = {
+        path.name: str(yaml.safe_load(path.read_text())["config"]["aks-mlops:postgres"]["version"])
+        for path in sorted(root.glob("Pulumi.*.yaml"))
+    }
+    with psycopg.connect(postgres_dsn) as conn:
+        version_num = conn.execute("SHOW server_version_num").fetchone()[0]  # type: ignore[index]
+
+    assert len(deployed) == 3, deployed
+    assert {name: str(int(version_num) // 10000) for name in deployed} == deployed
+
+
 def test_azurite_roundtrips_blob_when_container_created(azurite_connection_string: str) -> None:
-    service = BlobServiceClient.from_connection_string(azurite_connection_string)
+    service = blob_service(azurite_connection_string)
     container = service.create_container(f"smoke-{uuid.uuid4().hex[:12]}")
     payload = b"model-bytes\x00\x01" * 1000
 
