@@ -13,7 +13,13 @@ from typing import Literal, Self
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from infra.config.base import ConfigModel
-from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
+from infra.config.cluster import (
+    ClusterConfig,
+    CpuPoolConfig,
+    GpuPoolConfig,
+    PoolConfig,
+    SystemPoolConfig,
+)
 from infra.config.data import (
     DataLakeConfig,
     KeyVaultConfig,
@@ -163,13 +169,18 @@ class PlatformConfig(ConfigModel):
             return self.environment == "prod"
         return self.protect_stateful_resources
 
+    def _pools(self) -> list[tuple[str, PoolConfig]]:
+        """(config key, pool) for every pool, system pool first."""
+        return [
+            ("systemPool", self.system_pool),
+            ("cpuPool", self.cpu_pool),
+            *((f"gpuPools[{i}]", p) for i, p in enumerate(self.gpu_pools)),
+        ]
+
     @model_validator(mode="after")
     def _cross_section(self) -> Self:
         seen: dict[str, str] = {"systemPool": self.system_pool.name}
-        pools = [("cpuPool", self.cpu_pool)] + [
-            (f"gpuPools[{i}]", p) for i, p in enumerate(self.gpu_pools)
-        ]
-        for key, pool in pools:
+        for key, pool in self._pools()[1:]:
             other = next((k for k, n in seen.items() if n == pool.name), None)
             if other:
                 raise rule_error(f"{key}.name", pool.name, f"is already used by {other}")
@@ -240,6 +251,15 @@ class PlatformConfig(ConfigModel):
                 self.cluster.zones,
                 f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod",
             )
+        for key, pool in self._pools():
+            # A pool that overrides the cluster's zones must not undo the rule above.
+            if pool.zones is not None and len(pool.zones) < MIN_PROD_ZONES:
+                raise rule_error(
+                    f"{key}.zones",
+                    pool.zones,
+                    f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod "
+                    "(or be left out to use cluster.zones)",
+                )
         if self.cluster.sku_tier == "Free":
             raise rule_error(
                 "cluster.skuTier", "Free", "must be Standard or Premium (uptime SLA) in prod"
