@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from components.cluster.device_plugin import (
-    DEVICE_PLUGIN_DIR,
     NvidiaDevicePlugin,
     NvidiaDevicePluginArgs,
 )
+from tests.unit.test_well_known_values import DEVICE_PLUGIN_HOST_PATH
 
 DS = "kubernetes:apps/v1:DaemonSet"
 
@@ -60,7 +60,7 @@ def test_device_plugin_tolerates_gpu_and_spot_taints_and_mounts_kubelet_dir(
     }
     assert pod["priorityClassName"] == "system-node-critical"
     (volume,) = pod["volumes"]
-    assert volume["hostPath"]["path"] == DEVICE_PLUGIN_DIR
+    assert volume["hostPath"]["path"] == DEVICE_PLUGIN_HOST_PATH
     (container,) = pod["containers"]
     assert container["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v")
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
