@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from infra.config.placeholders import PlaceholderError
 from offline.cli import plan_document
@@ -157,3 +158,28 @@ def test_claim_placeholders_stop_a_real_deployment_before_any_resource(stack: st
 def test_claim_real_values_deploy(stack: str) -> None:
     run = run_program(stack, encode(_real(stack)), offline_plan=False)
     assert run.of_type("azure-native:containerservice:ManagedCluster")
+
+
+# "password sign-in for the in-cluster workloads ... kept only in Key Vault and read through the
+#  CSI driver" -- whichever workloads and logins use it, the password reaches them only that way.
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_claim_database_password_only_through_key_vault(
+    stack_runs: dict[str, OfflineRun], stack: str
+) -> None:
+    run = stack_runs[stack]
+    (server,) = run.of_type("azure-native:dbforpostgresql:Server")
+    assert server.inputs["authConfig"]["passwordAuth"] == "Enabled"
+    assert server.inputs["administratorLoginPassword"] == MASK
+    vault_secrets = {r.inputs["secretName"] for r in run.of_type("azure-native:keyvault:Secret")}
+    providers = run.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+    assert providers
+    for spc in providers:
+        objects = yaml.safe_load(spc.inputs["spec"]["parameters"]["objects"])["array"]
+        for obj in objects:
+            assert yaml.safe_load(obj)["objectName"] in vault_secrets, spc.name
+    assert not run.of_type("kubernetes:core/v1:Secret")
+    for _, container in _containers(run):
+        for env in container.get("env", []):
+            assert "valueFrom" not in env or "secretKeyRef" not in env["valueFrom"], env
