@@ -120,6 +120,10 @@ def enforce_no_placeholders(cfg: PlatformConfig) -> list[str]:
     found = find_placeholders(cfg)
     if found and not offline_plan_active():
         raise PlaceholderError(found)
-    for line in found:
-        pulumi.log.warn(f"offline plan with a placeholder: {line}")
+    if found:
+        keys = ", ".join(line.split(" ", 1)[0] for line in found)
+        pulumi.log.warn(
+            f"offline plan: {len(found)} documentation placeholder(s) a real deployment "
+            f"refuses: {keys}"
+        )
     return found

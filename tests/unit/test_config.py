@@ -424,6 +424,16 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     # --- prod rules, Premium-only features, sizes, windows, placeholders of shape ---
     (
         "prod",
+        {"policy.enforcement": "advisory"},
+        'policy.enforcement ("advisory") must be mandatory when tags.environment is prod',
+    ),
+    (
+        "dev",
+        {"policy.enforcement": "strict"},
+        "policy.enforcement (\"strict\") Input should be 'advisory', 'mandatory' or 'disabled'",
+    ),
+    (
+        "prod",
         {"registry.privateEndpointEnabled": False},
         "registry.privateEndpointEnabled (false) must be true when tags.environment is prod",
     ),
@@ -769,6 +779,28 @@ def test_config_accepts_valid_input(
     for path, value in changes.items():
         _set(values, path, value)
     assert read(parse_config(encode(values))) == expected
+
+
+def test_config_rejects_an_unknown_policy_rule_listing_the_known_ones() -> None:
+    values = stack_values("dev")
+    _set(values, "policy.rules", {"no-such-rule": "mandatory"})
+    with pytest.raises(ConfigError) as info:
+        parse_config(encode(values))
+    (problem,) = info.value.problems
+    # The list of known rules grows with the pack; the key, value and rule come first.
+    assert problem.startswith(
+        'policy.rules.no-such-rule ("mandatory") is not a rule of the policy pack (known: '
+        "acr-admin-user-disabled, "
+    )
+    assert "k8s-images-pinned" in problem
+
+
+def test_config_policy_levels_override_the_enforcement_per_rule() -> None:
+    values = stack_values("dev")
+    _set(values, "policy", {"enforcement": "advisory", "rules": {"k8s-images-pinned": "mandatory"}})
+    levels = parse_config(encode(values)).policy.levels()
+    assert levels["k8s-images-pinned"] == "mandatory"
+    assert levels["acr-admin-user-disabled"] == "advisory"
 
 
 def test_config_error_shows_an_unserialisable_value_with_repr() -> None:
