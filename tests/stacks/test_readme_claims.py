@@ -160,8 +160,8 @@ def test_claim_real_values_deploy(stack: str) -> None:
     assert run.of_type("azure-native:containerservice:ManagedCluster")
 
 
-# "password sign-in for the in-cluster workloads ... kept only in Key Vault and read through the
-#  CSI driver" -- whichever workloads and logins use it, the password reaches them only that way.
+# "password sign-in (generated passwords, kept in Key Vault)" -- whichever workloads and logins
+#  use them, passwords reach pods only from Key Vault through the CSI driver.
 
 
 @pytest.mark.parametrize("stack", STACKS)

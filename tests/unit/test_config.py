@@ -340,7 +340,9 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "test",
         {"vectorDb.qdrant.storageClass": "managed-csi-premium"},
         'vectorDb.qdrant.storageClass ("managed-csi-premium") is an AKS built-in class whose '
-        "disk SKU (LRS or ZRS) AKS picks, but Qdrant's pool (cpuPool) spans zones 1,2",
+        "disk SKU (LRS or ZRS) AKS picks, but Qdrant's pool (cpuPool) spans zones 1,2: leave "
+        "storageClass unset for the platform's Premium_ZRS class, or name a class with skuName "
+        "Premium_ZRS or StandardSSD_ZRS",
     ),
     (
         "dev",
@@ -349,7 +351,10 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
             "vectorDb.qdrant": {"storageClass": "managed-csi"},
             "cpuPool.zones": ["1", "3"],
         },
-        'vectorDb.qdrant.storageClass ("managed-csi") is an AKS built-in class',
+        'vectorDb.qdrant.storageClass ("managed-csi") is an AKS built-in class whose disk SKU '
+        "(LRS or ZRS) AKS picks, but Qdrant's pool (cpuPool) spans zones 1,3: leave storageClass "
+        "unset for the platform's Premium_ZRS class, or name a class with skuName Premium_ZRS or "
+        "StandardSSD_ZRS",
     ),
     (
         "dev",
