@@ -96,6 +96,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         {
             "vectorDb.qdrant.image": "docker.io/qdrant/qdrant:v1.18.2",
             "vectorDb.qdrant.namespace": "vectors",
+            "vectorDb.qdrant.storageClass": "qdrant-premium-zrs",
             "registry.zoneRedundancyEnabled": True,
             "vectorDb.distance": "inner_product",
         },
