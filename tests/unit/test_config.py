@@ -43,12 +43,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "dev",
         {"monitoring.logAnalytics.retentionDays": 29},
-        "monitoring.logAnalytics.retentionDays (29) must be 30..730 days",
+        "monitoring.logAnalytics.retentionDays (29) must be 30..730 days (Azure's range for a PerGB2018 workspace)",
     ),
     (
         "prod",
         {"monitoring.logAnalytics.retentionDays": 731},
-        "monitoring.logAnalytics.retentionDays (731) must be 30..730 days",
+        "monitoring.logAnalytics.retentionDays (731) must be 30..730 days (Azure's range for a PerGB2018 workspace)",
     ),
     (
         "dev",
@@ -58,17 +58,17 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "dev",
         {"monitoring.logAnalytics.dailyQuotaGb": -2},
-        "monitoring.logAnalytics.dailyQuotaGb (-2.0) must be > 0 GB, or -1",
+        "monitoring.logAnalytics.dailyQuotaGb (-2.0) must be > 0 GB, or -1 for no daily cap",
     ),
     (
         "dev",
         {"monitoring.containerInsights.collectionInterval": "45s"},
-        'monitoring.containerInsights.collectionInterval ("45s") must be 1m..30m',
+        'monitoring.containerInsights.collectionInterval ("45s") must be 1m..30m (whole minutes, e.g. 5m)',
     ),
     (
         "dev",
         {"monitoring.containerInsights.collectionInterval": "31m"},
-        'monitoring.containerInsights.collectionInterval ("31m") must be 1m..30m',
+        'monitoring.containerInsights.collectionInterval ("31m") must be 1m..30m (whole minutes, e.g. 5m)',
     ),
     (
         "dev",
@@ -79,12 +79,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "dev",
         {"monitoring.containerInsights.namespaces": ["Kube_System"]},
-        'monitoring.containerInsights.namespaces[0] ("Kube_System") must be a namespace name',
+        'monitoring.containerInsights.namespaces[0] ("Kube_System") must be a namespace name (DNS-1123 label)',
     ),
     (
         "prod",
         {"monitoring.grafana.privateEndpointEnabled": False},
-        "monitoring.grafana.publicNetworkAccessEnabled (false) needs privateEndpointEnabled",
+        "monitoring.grafana.publicNetworkAccessEnabled (false) needs privateEndpointEnabled: without either nobody can reach Grafana",
     ),
     (
         "dev",
@@ -110,7 +110,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "dev",
         {"monitoring.diagnostics.aksCategories": ["kube-everything"]},
-        'monitoring.diagnostics.aksCategories[0] ("kube-everything") Input should be',
+        "monitoring.diagnostics.aksCategories[0] (\"kube-everything\") Input should be 'kube-apiserver', 'kube-audit', 'kube-audit-admin', 'kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler', 'cloud-controller-manager', 'guard', 'csi-azuredisk-controller', 'csi-azurefile-controller' or 'csi-snapshot-controller'",
     ),
     (
         "dev",
@@ -427,6 +427,26 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         'postgres.entraAdmin.tenantId ("x") is not a known key',
     ),
     # --- prod rules, Premium-only features, sizes, windows, placeholders of shape ---
+    (
+        "dev",
+        {"monitoring.grafana": {"majorVersion": "v11"}},
+        'monitoring.grafana.majorVersion ("v11") must be a major version number such as 11',
+    ),
+    (
+        "dev",
+        {
+            "monitoring.actionGroup": {
+                "emails": {"oncall": "a@example.com"},
+                "webhooks": {"oncall": "https://hooks.example.com/x"},
+            }
+        },
+        'monitoring.actionGroup.webhooks (["oncall"]) reuse receiver names of emails',
+    ),
+    (
+        "dev",
+        {"monitoring.actionGroup": {"emails": {"On Call": "a@example.com"}}},
+        "monitoring.actionGroup.emails.On Call (\"On Call\") must be a lowercase receiver name (letters, digits, '-')",
+    ),
     (
         "prod",
         {"policy.enforcement": "advisory"},
@@ -757,6 +777,12 @@ ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], ob
     ("dev", {"dataLake.versioningEnabled": False}, lambda c: c.data_lake.versioning_enabled, False),
     ("dev", {"vectorDb.collection": "chunks_v2"}, lambda c: c.vector_db.collection, "chunks_v2"),
     ("dev", {"nameSuffix": "ab12"}, lambda c: c.name_suffix, "ab12"),
+    (
+        "dev",
+        {"monitoring.grafana": {"majorVersion": "11"}},
+        lambda c: c.monitoring.grafana.major_version,
+        "11",
+    ),
     ("test", {}, lambda c: c.protect, False),
     ("prod", {"protectStatefulResources": True}, lambda c: c.protect, True),
     ("prod", {"gpuPools[0].zones": ["1", "2"]}, lambda c: c.gpu_pools[0].zones, ["1", "2"]),
