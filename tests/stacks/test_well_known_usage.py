@@ -12,6 +12,7 @@ from offline.runner import OfflineRun
 from tests.conftest import STACKS
 from tests.unit.test_well_known_values import (
     ADDON_AZURE_POLICY,
+    ADDON_CONTAINER_INSIGHTS,
     ADDON_KEY_VAULT_CSI,
     CLIENT_ID_ANNOTATION,
     DEVICE_PLUGIN_HOST_PATH,
@@ -83,7 +84,9 @@ def test_well_known_postgres_private_zone_suffix(stack_runs) -> None:
 
 def test_well_known_cluster_add_on_names(stack_runs) -> None:
     for cluster in _all(stack_runs, "azure-native:containerservice:ManagedCluster"):
-        assert set(cluster.inputs["addonProfiles"]) == {ADDON_AZURE_POLICY, ADDON_KEY_VAULT_CSI}
+        addons = set(cluster.inputs["addonProfiles"])
+        assert {ADDON_AZURE_POLICY, ADDON_KEY_VAULT_CSI} <= addons
+        assert addons <= {ADDON_AZURE_POLICY, ADDON_KEY_VAULT_CSI, ADDON_CONTAINER_INSIGHTS}
         assert cluster.inputs["addonProfiles"][ADDON_KEY_VAULT_CSI]["enabled"] is True
 
 

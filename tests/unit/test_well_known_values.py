@@ -57,6 +57,7 @@ PRIVATE_DNS_ZONES = {
     "blob": "privatelink.blob.core.windows.net",
     "dfs": "privatelink.dfs.core.windows.net",
     "vault": "privatelink.vaultcore.azure.net",
+    "grafana": "privatelink.grafana.azure.com",
 }
 # A VNet-integrated PostgreSQL Flexible Server needs a zone ending in this (not privatelink.).
 # https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-private
@@ -67,6 +68,8 @@ POSTGRES_ZONE_SUFFIX = ".private.postgres.database.azure.com"
 # https://learn.microsoft.com/azure/aks/csi-secrets-store-driver
 ADDON_AZURE_POLICY = "azurepolicy"
 ADDON_KEY_VAULT_CSI = "azureKeyvaultSecretsProvider"
+# Container Insights (https://learn.microsoft.com/azure/azure-monitor/containers/kubernetes-monitoring-enable).
+ADDON_CONTAINER_INSIGHTS = "omsagent"
 
 # Taints and labels.
 # The NVIDIA device plugin advertises `nvidia.com/gpu`; GPU pools are tainted with that key
