@@ -1,15 +1,20 @@
 """The aks-mlops program: validate the stack config, compose the platform, export.
 
 Config is validated in full before any resource is registered; an invalid stack file
-stops here with every problem listed (``pulumi.RunError``: no traceback).
+stops here with every problem listed (``pulumi.RunError``: no traceback), and so does a real
+deployment of a stack file that still has documentation placeholders.
 """
 
 import pulumi
 
 from infra.config import from_pulumi_config
+from infra.config.placeholders import enforce_no_placeholders
 from infra.platform import build_platform
 
 config = from_pulumi_config()
+# Documentation placeholders in the stack file: an error for a real deployment (nothing is
+# registered), a warning in the offline plan.
+enforce_no_placeholders(config)
 platform = build_platform(config, pulumi.get_stack())
 
 pulumi.export("resourceGroupName", platform.network.resource_group_name)

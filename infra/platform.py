@@ -104,6 +104,11 @@ def build_network(
             name=namer.name(Kind.SUBNET, "apiserver"),
             address_prefix=str(net.subnets.api_server),
             delegation=API_SERVER_DELEGATION,
+            # AKS supports an NSG on the delegated API-server subnet as long as nodes reach it
+            # on TCP 443/4443 and Azure Load Balancer on 9988; the default rules
+            # (AllowVnetInBound, AllowAzureLoadBalancerInBound) admit both
+            # (https://learn.microsoft.com/azure/aks/api-server-vnet-integration#nsg-security-rules).
+            nsg_name=namer.name(Kind.NETWORK_SECURITY_GROUP, "apiserver"),
         )
     if net.subnets.postgres is not None:
         subnets["postgres"] = SubnetSpec(

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError, parse_config
+from infra.config.placeholders import find_placeholders
 from offline import compare, cost, identities, picture
 from offline.manifests import write_manifests
 from offline.monitoring_summary import alert_rows, dashboard_titles, record_counts
@@ -52,12 +53,14 @@ def _short_type(token: str) -> str:
     return token.rsplit(":", maxsplit=1)[-1]
 
 
-def plan_document(run: OfflineRun) -> dict[str, object]:
+def plan_document(run: OfflineRun, placeholders: list[str] | None = None) -> dict[str, object]:
     """The JSON document written to ``build/<stack>/plan.json``."""
     return {
         "stack": run.stack,
         "offline": True,
         "notice": NOTICE,
+        # Documentation placeholders a real deployment refuses (see infra/config/placeholders).
+        "placeholders": list(placeholders or []),
         "resourceCount": sum(1 for r in run.resources if r.custom),
         "componentCount": sum(1 for r in run.resources if not r.custom),
         "outputs": run.outputs,
@@ -68,13 +71,15 @@ def plan_document(run: OfflineRun) -> dict[str, object]:
     }
 
 
-def write_plan(run: OfflineRun, out_dir: Path) -> Path:
+def write_plan(run: OfflineRun, out_dir: Path, placeholders: list[str] | None = None) -> Path:
     """Write the plan atomically; returns the plan file's path."""
     stack_dir = out_dir / run.stack
     stack_dir.mkdir(parents=True, exist_ok=True)
     target = stack_dir / "plan.json"
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(plan_document(run), indent=2, sort_keys=True, default=str) + "\n")
+    tmp.write_text(
+        json.dumps(plan_document(run, placeholders), indent=2, sort_keys=True, default=str) + "\n"
+    )
     tmp.replace(target)
     return target
 
@@ -148,6 +153,20 @@ def print_rules_and_dashboards(run: OfflineRun, console: Console) -> None:
     )
 
 
+def print_placeholders(stack: str, placeholders: list[str], console: Console) -> None:
+    """Warn about documentation placeholders: accepted here, refused by a real deployment."""
+    if not placeholders:
+        return
+    console.print(
+        f"\nWARNING: Pulumi.{stack}.yaml has {len(placeholders)} documentation placeholder(s). "
+        "The offline plan accepts them; a real `pulumi preview` / `pulumi up` refuses them "
+        "before creating anything. Replace:",
+        markup=False,
+    )
+    for line in placeholders:
+        console.print(f"  - {line}", markup=False)
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     """Run the offline plan of one stack."""
     console = Console(width=args.width, highlight=False, soft_wrap=False)
@@ -170,17 +189,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
         err.print(f"error: stack {args.stack}: {exc}", markup=False)
         err.print("nothing was planned or written.", markup=False)
         return EXIT_CONFIG
-    path = write_plan(run, out_dir)
+    config, _ = load_stack_config(args.stack, Path(args.project_dir))
+    placeholders = find_placeholders(parse_config(config))
+    path = write_plan(run, out_dir, placeholders)
     manifests = write_manifests(run, out_dir)
-    config = parse_config(load_stack_config(args.stack, Path(args.project_dir))[0])
-    levels = config.policy.levels()
+    parsed = parse_config(config)
+    levels = parsed.policy.levels()
     found = policy_findings(run, levels)
-    report = cost.estimate(run, budget_usd=config.cost.monthly_budget_usd)
+    report = cost.estimate(run, budget_usd=parsed.cost.monthly_budget_usd)
     pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
     with err.status("drawing the architecture picture"):
         pictures = picture.render(run, out_dir) if args.picture else []
     if args.json:
-        document = plan_document(run)
+        document = plan_document(run, placeholders)
         document["policy"] = {"levels": levels, "findings": [asdict(f) for f in found]}
         document["cost"] = report.as_json()
         document["files"] = [str(p) for p in (path, pack_config, *pictures)]
@@ -191,6 +212,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print_summary(run, console)
     print_findings(found, console)
     print_cost(report, console)
+    print_placeholders(args.stack, placeholders, err)
     console.print(f"\nwrote {path}")
     console.print(
         f"wrote {len(manifests)} Kubernetes manifests to {out_dir / run.stack / 'manifests'}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import runpy
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -35,6 +36,9 @@ SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 CLIENT_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
 SECRET_PLACEHOLDER = "offline-placeholder-secret"
 MASK = "[secret]"
+# Read by the program (infra/config/placeholders.py): documentation placeholders in a stack
+# file are a warning in the offline plan and an error anywhere else.
+OFFLINE_PLAN_ENV = "AKS_MLOPS_OFFLINE_PLAN"
 
 # Type token module -> ARM provider/resource type, for realistic resource ids.
 _ARM_TYPES: dict[str, str] = {
@@ -407,11 +411,13 @@ def run_callable(
     secret_keys: list[str] | None = None,
     monitor: RecordingMonitor | None = None,
     project: str = PROJECT,
+    offline_plan: bool = True,
 ) -> OfflineRun:
     """Run ``body`` (which registers resources) under mocks with a fresh root stack.
 
     Waits for every registration and output; exceptions from ``body`` propagate unchanged
-    (pass ``monitor`` to inspect what was registered before one).
+    (pass ``monitor`` to inspect what was registered before one). ``offline_plan=False``
+    runs the program as a real deployment would (documentation placeholders are errors).
     """
     settings.ROOT.set(None)
     monitor = monitor or RecordingMonitor(OfflineMocks())
@@ -420,16 +426,32 @@ def run_callable(
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys or [])
     exported: dict[str, Any] = {}
 
+    async def _collect(outputs: dict[str, Any]) -> None:
+        # Stack outputs marked secret are written as MASK, like secret inputs: the offline
+        # plan must never print or store a secret the program exports.
+        for key, value in outputs.items():
+            out = pulumi.Output.from_input(value)
+            resolved = await out.future()
+            exported[key] = MASK if await out.is_secret() else mask_secrets(resolved)
+
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def _run() -> pulumi.Output[Any]:
         body()
         root = settings.get_root_resource()
         outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
-        return pulumi.Output.all(**outputs).apply(exported.update)
+        return pulumi.Output.from_input(_collect(outputs))
 
-    # The Grafana provider's token must not come from Azure in a mock run.
-    with use_token_source(offline_token):
-        _run()
+    previous = os.environ.pop(OFFLINE_PLAN_ENV, None)
+    if offline_plan:
+        os.environ[OFFLINE_PLAN_ENV] = "1"
+    try:
+        # The Grafana provider's token must not come from Azure in a mock run.
+        with use_token_source(offline_token):
+            _run()
+    finally:
+        os.environ.pop(OFFLINE_PLAN_ENV, None)
+        if previous is not None:
+            os.environ[OFFLINE_PLAN_ENV] = previous
     return OfflineRun(stack=stack, resources=list(monitor.records), outputs=exported)
 
 
@@ -441,6 +463,7 @@ def run_program(
     monitor: RecordingMonitor | None = None,
     *,
     project: str = PROJECT,
+    offline_plan: bool = True,
 ) -> OfflineRun:
     """Run the Pulumi program for ``stack`` with ``config`` under mocks.
 
@@ -453,6 +476,7 @@ def run_program(
         secret_keys=secret_keys,
         monitor=monitor,
         project=project,
+        offline_plan=offline_plan,
     )
 
 

@@ -48,8 +48,9 @@ GPU_SIZES: dict[str, GpuSize] = {
 }
 
 # N-series = the GPU families (NC, ND, NG, NV). AMD-GPU sizes are N-series too but do not
-# expose `nvidia.com/gpu`, so they are refused for NVIDIA pools.
-_N_SERIES = re.compile(r"^Standard_N[CDGV]\d+[a-z]*(_[A-Za-z0-9]+)*$")
+# expose `nvidia.com/gpu`, so they are refused for NVIDIA pools: the whole NG family (AMD
+# Radeon PRO V620) and the AMD sizes of the other families matched below.
+_N_SERIES = re.compile(r"^Standard_N[CDV]\d+[a-z]*(_[A-Za-z0-9]+)*$")
 _AMD_GPU = re.compile(r"(MI300X|MI200|_V710|as_v4$|ads_V710)", re.IGNORECASE)
 
 

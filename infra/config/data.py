@@ -66,9 +66,12 @@ POSTGRES_SERIES = {
 # pgvector: HNSW and IVFFlat index `vector` columns of up to 2000 dimensions.
 PGVECTOR_MAX_INDEXED_DIMENSIONS = 2000
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-# registry/repository:tag or @sha256:digest; the tag must not be `latest`.
+# registry/repository:version or @sha256:digest. A version tag starts with a number of at least
+# major.minor (optionally `v`-prefixed, with a suffix such as `-full`): a moving tag such as
+# `latest`, `stable` or `main` would let the same config deploy different code.
 _PINNED_IMAGE = re.compile(
-    r"^[a-z0-9.\-]+(:[0-9]+)?/[a-z0-9._/\-]+(:(?!latest$)[A-Za-z0-9._\-]+|@sha256:[a-f0-9]{64})$"
+    r"^[a-z0-9.\-]+(:[0-9]+)?/[a-z0-9._/\-]+"
+    r"(:v?[0-9]+(\.[0-9]+)+([-+._][A-Za-z0-9._\-]+)?|@sha256:[a-f0-9]{64})$"
 )
 
 
@@ -76,7 +79,10 @@ def check_image(value: str) -> str:
     """An image reference pinned by version tag or digest."""
     if not _PINNED_IMAGE.match(value):
         raise rule_error(
-            "", value, "must be registry/repository:version or @sha256:<digest> (not latest)"
+            "",
+            value,
+            "must be registry/repository:<version> (e.g. :v1.2.3, :1.2-alpine) or "
+            "@sha256:<digest>; moving tags such as latest or stable are not pinned",
         )
     return value
 

@@ -14,7 +14,13 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
-from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
+from infra.config.cluster import (
+    ClusterConfig,
+    CpuPoolConfig,
+    GpuPoolConfig,
+    PoolConfig,
+    SystemPoolConfig,
+)
 from infra.config.cost import CostConfig
 from infra.config.data import (
     DataLakeConfig,
@@ -171,13 +177,18 @@ class PlatformConfig(ConfigModel):
             return self.environment == "prod"
         return self.protect_stateful_resources
 
+    def _pools(self) -> list[tuple[str, PoolConfig]]:
+        """(config key, pool) for every pool, system pool first."""
+        return [
+            ("systemPool", self.system_pool),
+            ("cpuPool", self.cpu_pool),
+            *((f"gpuPools[{i}]", p) for i, p in enumerate(self.gpu_pools)),
+        ]
+
     @model_validator(mode="after")
     def _cross_section(self) -> Self:
         seen: dict[str, str] = {"systemPool": self.system_pool.name}
-        pools = [("cpuPool", self.cpu_pool)] + [
-            (f"gpuPools[{i}]", p) for i, p in enumerate(self.gpu_pools)
-        ]
-        for key, pool in pools:
+        for key, pool in self._pools()[1:]:
             other = next((k for k, n in seen.items() if n == pool.name), None)
             if other:
                 raise rule_error(f"{key}.name", pool.name, f"is already used by {other}")
@@ -193,7 +204,7 @@ class PlatformConfig(ConfigModel):
                         "cannot take cluster.nodeOsUpgradeChannel SecurityPatch (AKS does not "
                         "offer it for Azure Linux GPU nodes): use Ubuntu or NodeImage",
                     )
-        counts = {key: pool.max_count for key, pool in [("systemPool", self.system_pool), *pools]}
+        counts = {key: pool.max_count for key, pool in self._pools()}
         limit = MAX_NODES_BY_TIER[self.cluster.sku_tier]
         if sum(counts.values()) > limit:
             raise rule_error(
@@ -268,6 +279,15 @@ class PlatformConfig(ConfigModel):
                 self.cluster.zones,
                 f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod",
             )
+        for key, pool in self._pools():
+            # A pool that overrides the cluster's zones must not undo the rule above.
+            if pool.zones is not None and len(pool.zones) < MIN_PROD_ZONES:
+                raise rule_error(
+                    f"{key}.zones",
+                    pool.zones,
+                    f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod "
+                    "(or be left out to use cluster.zones)",
+                )
         if self.cluster.sku_tier == "Free":
             raise rule_error(
                 "cluster.skuTier",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.cluster.aks import SYSTEM_POOL_TAINT, AksCluster, AksClusterArgs, SystemPoolSpec
+from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.maintenance import MaintenanceWindowSpec
-from components.kit.shared import BUILT_IN_ROLES
 from tests.components.helpers import (
     ADMIN_GROUP,
     API_SUBNET_ID,
@@ -15,6 +14,7 @@ from tests.components.helpers import (
     TENANT,
     VNET_ID,
 )
+from tests.unit.test_well_known_values import ROLE_IDS, SYSTEM_POOL_TAINT
 
 
 def _args(**overrides: object) -> AksClusterArgs:
@@ -125,7 +125,7 @@ def test_aks_control_plane_identity_gets_network_contributor_before_cluster(run_
     run = run_components(lambda: AksCluster("aks", _args()))
     grant = run.named("aks-identity-network-contributor")
     assert grant.inputs["scope"] == VNET_ID
-    assert grant.inputs["roleDefinitionId"].endswith(BUILT_IN_ROLES["Network Contributor"])
+    assert grant.inputs["roleDefinitionId"].endswith(ROLE_IDS["Network Contributor"])
     assert grant.inputs["principalType"] == "ServicePrincipal"
     assert grant.urn in run.named("aks-cluster").dependencies
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from components.cluster.device_plugin import (
-    DEVICE_PLUGIN_DIR,
     NvidiaDevicePlugin,
     NvidiaDevicePluginArgs,
 )
+from tests.unit.test_well_known_values import DEVICE_PLUGIN_HOST_PATH
 
 DS = "kubernetes:apps/v1:DaemonSet"
 
@@ -60,7 +60,7 @@ def test_device_plugin_tolerates_gpu_and_spot_taints_and_mounts_kubelet_dir(
     }
     assert pod["priorityClassName"] == "system-node-critical"
     host_paths = [v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v]
-    assert host_paths == [DEVICE_PLUGIN_DIR]
+    assert host_paths == [DEVICE_PLUGIN_HOST_PATH]
     (container,) = pod["containers"]
     assert container["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v")
 
@@ -75,7 +75,10 @@ def test_device_plugin_runs_read_only_with_default_seccomp_and_fresh_pulls(
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
         assert container["imagePullPolicy"] == "Always"
-        assert {m["mountPath"] for m in container["volumeMounts"]} == {DEVICE_PLUGIN_DIR, "/tmp"}
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {
+            DEVICE_PLUGIN_HOST_PATH,
+            "/tmp",
+        }
 
 
 def test_device_plugin_waives_only_root_probe_and_digest_checks_with_reasons(

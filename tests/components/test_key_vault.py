@@ -6,10 +6,11 @@ import json
 
 import pulumi
 
-from components.kit.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
+from components.kit.shared import PrivateEndpointSpec, RoleAssignmentSpec
 from components.secrets.key_vault import KeyVault, KeyVaultArgs
 from offline.runner import MASK
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, TENANT
+from tests.unit.test_well_known_values import ROLE_IDS
 
 VAULT = "kv-unit-test"
 VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/{VAULT}"
@@ -113,7 +114,7 @@ def test_key_vault_grants_roles_by_role_id(run_components) -> None:
     grant = run.named("kv-mlflow-secrets").inputs
     assert grant["principalId"] == WORKLOAD
     assert grant["scope"] == VAULT_ID
-    assert grant["roleDefinitionId"].endswith(BUILT_IN_ROLES["Key Vault Secrets User"])
+    assert grant["roleDefinitionId"].endswith(ROLE_IDS["Key Vault Secrets User"])
 
 
 def test_key_vault_outputs_vault_uri(run_components) -> None:

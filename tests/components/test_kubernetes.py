@@ -8,13 +8,13 @@ import pytest
 import yaml
 
 from components.kit.kubernetes import (
-    AKS_AAD_SERVER_APP_ID,
     KubeconfigError,
     cluster_provider,
     key_vault_objects,
     kubelogin_kubeconfig,
 )
 from offline.runner import MASK, OfflineRun
+from tests.unit.test_well_known_values import AKS_AAD_SERVER_APP_ID
 
 # The shape `az aks get-credentials` / listClusterUserCredentials(format=exec) returns for an
 # Entra-enabled cluster: kubelogin in interactive device-code mode.

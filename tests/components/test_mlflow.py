@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components.identity.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
-from components.kit.shared import BUILT_IN_ROLES
 from components.mlflow import server as mlflow_server
 from offline.runner import OfflineRun
 from tests.manifests.workload_inputs import (
@@ -24,6 +22,7 @@ from tests.manifests.workload_inputs import (
     stack_config,
     workload_inputs,
 )
+from tests.unit.test_well_known_values import CLIENT_ID_ANNOTATION, ROLE_IDS, USE_LABEL
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
 
@@ -171,9 +170,9 @@ def test_mlflow_identity_roles_scoped_to_container_and_password_secret_when_depl
     vault = run.named("mlflow-identity-db-password-reader").inputs
 
     assert blob["scope"] == inputs.artifacts_container_resource_id
-    assert blob["roleDefinitionId"].endswith(BUILT_IN_ROLES["Storage Blob Data Contributor"])
+    assert blob["roleDefinitionId"].endswith(ROLE_IDS["Storage Blob Data Contributor"])
     assert vault["scope"] == f"{inputs.key_vault_resource_id}/secrets/{MLFLOW_PASSWORD_SECRET}"
-    assert vault["roleDefinitionId"].endswith(BUILT_IN_ROLES["Key Vault Secrets User"])
+    assert vault["roleDefinitionId"].endswith(ROLE_IDS["Key Vault Secrets User"])
     assert {blob["principalType"], vault["principalType"]} == {"ServicePrincipal"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from offline.runner import SUBSCRIPTION_ID
 from tests.components.helpers import RG
@@ -184,3 +186,30 @@ def test_network_user_defined_routing_sends_default_route_to_the_firewall(
     ]
     assert _nodes_subnet(run)["routeTable"] == {"id": table.id}
     assert run.of_type(NAT) == []
+
+
+def test_network_private_endpoint_spec_uses_the_endpoint_subnet_and_the_zone(
+    run_components,
+) -> None:
+    subnets = {
+        "nodes": SubnetSpec(name="snet-nodes", address_prefix="10.0.0.0/20"),
+        "privateEndpoints": SubnetSpec(name="snet-pep", address_prefix="10.0.16.0/24"),
+    }
+    seen: dict[str, str] = {}
+
+    def body() -> None:
+        net = Network("net", _args(subnets=subnets))
+        spec = net.private_endpoint("privatelink.azurecr.io", "registry")
+        assert spec.group_id == "registry"
+        pulumi.Output.from_input(spec.subnet_resource_id).apply(
+            lambda v: seen.__setitem__("subnet", v)
+        )
+        pulumi.Output.from_input(spec.private_dns_zone_resource_id).apply(
+            lambda v: seen.__setitem__("zone", v)
+        )
+
+    run_components(body)
+    assert seen["subnet"].endswith("/virtualNetworks/vnet-unit/subnets/snet-pep")
+    assert seen["zone"].endswith(
+        "/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.cluster.node_pools import GPU_TAINT, NodePool, NodePoolArgs
+from components.cluster.node_pools import NodePool, NodePoolArgs
 from tests.components.helpers import NODES_SUBNET_ID, RG
+from tests.unit.test_well_known_values import GPU_TAINT
 
 
 def _pool(run_components, **overrides: object) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from components.kit.shared import BUILT_IN_ROLES, PrivateEndpointSpec, RoleAssignmentSpec
+from components.kit.shared import PrivateEndpointSpec, RoleAssignmentSpec
 from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, ZONE_ID
+from tests.unit.test_well_known_values import ROLE_IDS
 
 KUBELET = "33333333-3333-4333-8333-333333333333"
 
@@ -39,7 +40,7 @@ def test_registry_grants_acrpull_to_kubelet_by_role_id(run_components) -> None:
     assert grant["principalId"] == KUBELET
     assert grant["roleDefinitionId"] == (
         f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
-        f"{BUILT_IN_ROLES['AcrPull']}"
+        f"{ROLE_IDS['AcrPull']}"
     )
     assert grant["scope"].endswith("/registries/crunittest")
 

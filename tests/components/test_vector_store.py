@@ -9,9 +9,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.identity.workload_identity import CLIENT_ID_ANNOTATION, USE_LABEL
 from components.kit.kubernetes import Placement
-from components.kit.shared import BUILT_IN_ROLES
 from components.vectordb import pgvector, qdrant
 from components.vectordb.schema import index_name, nearest_sql, schema_sql
 from components.vectordb.store import VectorStore, VectorStoreArgs
@@ -29,6 +27,7 @@ from tests.manifests.workload_inputs import (
     stack_config,
     workload_inputs,
 )
+from tests.unit.test_well_known_values import CLIENT_ID_ANNOTATION, ROLE_IDS, USE_LABEL
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
 QDRANT = {
@@ -134,7 +133,7 @@ def test_vector_store_pgvector_reads_only_password_secret_when_deployed(
     account = one(run, "ServiceAccount", "vector-schema")
 
     assert role["scope"] == f"{inputs.key_vault_resource_id}/secrets/{VECTORS_PASSWORD_SECRET}"
-    assert role["roleDefinitionId"].endswith(BUILT_IN_ROLES["Key Vault Secrets User"])
+    assert role["roleDefinitionId"].endswith(ROLE_IDS["Key Vault Secrets User"])
     assert items == [
         {
             "objectName": VECTORS_PASSWORD_SECRET,

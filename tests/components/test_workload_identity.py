@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from components.identity.workload_identity import (
-    TOKEN_EXCHANGE_AUDIENCE,
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
-from components.kit.shared import BUILT_IN_ROLES, ScopedRoleAssignmentSpec
+from components.kit.shared import ScopedRoleAssignmentSpec
 from tests.components.helpers import RG, SUB
+from tests.unit.test_well_known_values import ROLE_IDS, TOKEN_EXCHANGE_AUDIENCE
 
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/"
 CONTAINER = (
@@ -43,7 +43,7 @@ def test_workload_identity_federates_one_service_account(run_components) -> None
     assert fic["resourceName"] == "id-unit-mlflow"
     grant = run.named("wi-artifacts").inputs
     assert grant["scope"] == CONTAINER
-    assert grant["roleDefinitionId"].endswith(BUILT_IN_ROLES["Storage Blob Data Contributor"])
+    assert grant["roleDefinitionId"].endswith(ROLE_IDS["Storage Blob Data Contributor"])
     identity = run.named("wi-identity")
     assert grant["principalId"] == identity.outputs["principalId"]
     assert identity.urn in run.named("wi-artifacts").dependencies

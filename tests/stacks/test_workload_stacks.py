@@ -16,12 +16,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.kit.shared import BUILT_IN_ROLES
 from infra.config import parse_config
 from offline.manifests import write_manifests
 from offline.runner import OfflineRun
 from tests.conftest import STACKS, encode, stack_values
 from tests.manifests.crds import validate_pod_monitor
+from tests.unit.test_well_known_values import ROLE_IDS
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "schemas" / "secretproviderclass-v1.json").read_text()
@@ -114,10 +114,8 @@ def test_stack_mlflow_identity_is_federated_to_its_service_account_and_scoped(
         for r in run.of_type("azure-native:storage:BlobContainer")
         if r.inputs["containerName"] == "mlflow-artifacts"
     )
-    assert grants[BUILT_IN_ROLES["Storage Blob Data Contributor"]] == container.id
-    assert grants[BUILT_IN_ROLES["Key Vault Secrets User"]].endswith(
-        "/secrets/postgres-mlflow-password"
-    )
+    assert grants[ROLE_IDS["Storage Blob Data Contributor"]] == container.id
+    assert grants[ROLE_IDS["Key Vault Secrets User"]].endswith("/secrets/postgres-mlflow-password")
     assert len(grants) == 2
 
 
