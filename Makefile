@@ -126,7 +126,8 @@ test: lint typecheck coverage-config pytest
 
 # Every config rule has a case: the config tests alone must cover 100 % of infra/config's
 # branches (coverage.py, branch mode). Only that package is measured.
-CONFIG_TESTS := $(wildcard tests/unit/test_config*.py) tests/unit/test_placeholders.py
+CONFIG_TESTS := $(wildcard tests/unit/test_config*.py) tests/unit/test_placeholders.py \
+	tests/unit/test_vm_sizes.py tests/unit/test_cost.py
 coverage-config: $(DEV_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider $(CONFIG_TESTS) \
 		--cov=infra/config --cov-branch --cov-report=term-missing:skip-covered \

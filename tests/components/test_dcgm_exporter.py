@@ -53,8 +53,13 @@ def test_dcgm_exporter_image_pinned_with_limits_and_no_capabilities(run_componen
     assert security["allowPrivilegeEscalation"] is False
     assert security["privileged"] is False
     assert "nvidia.com/gpu" not in container["resources"]["limits"]
-    (mount,) = container["volumeMounts"]
-    assert mount["readOnly"] is True
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert set(mounts) == {"pod-resources", "tmp"}
+    assert mounts["pod-resources"]["readOnly"] is True
+    # A read-only root filesystem; scratch goes to a size-limited emptyDir.
+    assert security["readOnlyRootFilesystem"] is True
+    assert container["imagePullPolicy"] == "Always"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
 
 
 def test_dcgm_exporter_pod_monitor_uses_azure_group_and_scrapes_the_named_port(

@@ -259,6 +259,25 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "cluster.maintenance.nodeOs.dayOfMonth (1) is only for an AbsoluteMonthly schedule",
     ),
     (
+        "dev",
+        {"cluster.maintenance.nodeOs.dayOfWeek": None},
+        "cluster.maintenance.nodeOs.dayOfWeek (null) is required for a Weekly schedule",
+    ),
+    (
+        "dev",
+        {
+            "cluster.maintenance.nodeOs": {
+                "schedule": "AbsoluteMonthly",
+                "dayOfMonth": 1,
+                "dayOfWeek": "Saturday",
+                "startTime": "02:00",
+                "durationHours": 4,
+                "utcOffset": "+01:00",
+            }
+        },
+        'cluster.maintenance.nodeOs.dayOfWeek ("Saturday") is only for a Weekly schedule',
+    ),
+    (
         "prod",
         {"cluster.maintenance.autoUpgrade.notAllowedDates[0].end": "2026-12-01"},
         'cluster.maintenance.autoUpgrade.notAllowedDates[0].end ("2026-12-01") must not be '
@@ -1105,6 +1124,25 @@ def test_config_reads_structured_value_that_is_not_json_as_a_string() -> None:
 
 # (stack, {path: value}, what the model must then say) -- valid values the rules must let through.
 ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], object]] = [
+    # An explicit null budget means no budget check.
+    ("dev", {"cost": {"monthlyBudgetUsd": None}}, lambda c: c.cost.monthly_budget_usd, None),
+    (
+        "dev",
+        {
+            "cluster.maintenance.nodeOs": {
+                "schedule": "AbsoluteMonthly",
+                "dayOfMonth": 1,
+                "startTime": "02:00",
+                "durationHours": 4,
+                "utcOffset": "+01:00",
+            }
+        },
+        lambda c: (
+            c.cluster.maintenance.node_os.schedule,
+            c.cluster.maintenance.node_os.day_of_month,
+        ),
+        ("AbsoluteMonthly", 1),
+    ),
     (
         "test",
         {"vectorDb.qdrant.image": "docker.io/qdrant/qdrant@sha256:" + "a" * 64},
