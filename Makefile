@@ -18,8 +18,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: diff identities install plan plan-all bootstrap-plan test unit lint typecheck pytest bench \
-	clean help constraints promtool checkov constraints-checkov
+.PHONY: diff identities images install plan plan-all bootstrap-plan test unit lint typecheck \
+	pytest bench clean help constraints promtool checkov constraints-checkov
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -28,6 +28,7 @@ help:
 	@echo "make install                     the virtualenv with the pinned dependencies (what pulumi runs)"
 	@echo "make test                        lint, type check, all tests (starts local services)"
 	@echo "make unit                        tests without the local services"
+	@echo "make images [STACK=dev] [JSON=1] container image inventory of a stack (offline)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
@@ -72,6 +73,10 @@ bootstrap-plan: $(PLAN_STAMP)
 plan-all: $(PLAN_STAMP)
 	@for s in $$($(PY) -c "from offline.runner import list_stacks; print(*list_stacks())"); do \
 		$(PY) -m offline.cli plan --stack $$s || exit 1; done
+
+# Container image inventory: make images STACK=prod JSON=1
+images: $(PLAN_STAMP)
+	@$(PY) -m offline.cli images --stack $(STACK) $(if $(JSON),--json)
 
 # Side-by-side comparison of two stacks: make diff FROM=dev TO=prod
 FROM ?= dev
