@@ -304,6 +304,7 @@ def build_registry(
             sku=reg.sku,
             retention_days=reg.retention_days,
             zone_redundancy_enabled=reg.zone_redundancy_enabled,
+            cache_upstreams=tuple(reg.cache_upstreams) if reg.cache_rules_enabled else (),
             private_endpoint=endpoint,
             private_endpoint_name=namer.name(Kind.PRIVATE_ENDPOINT, "acr"),
             role_assignments={

@@ -12,6 +12,7 @@ from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from components.registry import cache
 from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
 from infra.config.cluster import ClusterConfig, CpuPoolConfig, GpuPoolConfig, SystemPoolConfig
@@ -86,6 +87,33 @@ class RegistryConfig(ConfigModel):
     retention_days: int | None = Field(default=None, ge=0, le=365)
     """Days to keep untagged manifests; None keeps them forever."""
     zone_redundancy_enabled: bool = False
+    cache_rules_enabled: bool = False
+    """Declare ACR artifact cache rules for ``cacheUpstreams`` (all SKUs support them). The
+    manifests still pull upstream until a later change re-points their images."""
+    cache_upstreams: list[str] = Field(default_factory=lambda: ["docker.io", "ghcr.io", "nvcr.io"])
+    """Upstream registry hosts to declare a wildcard cache rule for."""
+
+    @model_validator(mode="after")
+    def _cache_rules(self) -> Self:
+        value = self.cache_upstreams
+        for index, host in enumerate(value):
+            key = f"cacheUpstreams[{index}]"
+            if not cache.REGISTRY_HOST.match(host):
+                raise rule_error(key, host, "is not a registry host name (e.g. ghcr.io)")
+            if host not in cache.TARGET_PREFIXES:
+                raise rule_error(
+                    key,
+                    host,
+                    "has no cache target prefix (known: "
+                    f"{', '.join(sorted(cache.TARGET_PREFIXES))})",
+                )
+            if host in value[:index]:
+                raise rule_error(key, host, "is listed twice")
+        if self.cache_rules_enabled and not self.cache_upstreams:
+            raise rule_error(
+                "cacheUpstreams", [], "must name at least one host when cacheRulesEnabled"
+            )
+        return self
 
     @model_validator(mode="after")
     def _premium_features(self) -> Self:

@@ -333,6 +333,26 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("dev", {"registry.sku": "Ultra"}, 'registry.sku ("Ultra") Input should be'),
     (
+        "dev",
+        {"registry.cacheUpstreams": ["https://ghcr.io"]},
+        'registry.cacheUpstreams[0] ("https://ghcr.io") is not a registry host name',
+    ),
+    (
+        "dev",
+        {"registry.cacheUpstreams": ["ghcr.io", "quay.io"]},
+        'registry.cacheUpstreams[1] ("quay.io") has no cache target prefix',
+    ),
+    (
+        "dev",
+        {"registry.cacheUpstreams": ["ghcr.io", "ghcr.io"]},
+        'registry.cacheUpstreams[1] ("ghcr.io") is listed twice',
+    ),
+    (
+        "dev",
+        {"registry.cacheRulesEnabled": True, "registry.cacheUpstreams": []},
+        "registry.cacheUpstreams ([]) must name at least one host when cacheRulesEnabled",
+    ),
+    (
         "prod",
         {
             "cluster.apiServer.privateClusterEnabled": False,
