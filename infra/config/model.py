@@ -27,6 +27,7 @@ from infra.config.errors import rule_error
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
+from infra.config.security import SecurityConfig
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
@@ -161,6 +162,7 @@ class PlatformConfig(ConfigModel):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     """Alert thresholds, ``for`` durations and severities (rule content: observability)."""
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
 
     @field_validator("workload")
     @classmethod
@@ -331,6 +333,12 @@ class PlatformConfig(ConfigModel):
         if self.protect_stateful_resources is False:
             raise rule_error(
                 "protectStatefulResources", False, "must not be false in prod (nothing is lost)"
+            )
+        if self.security.allowed_images_effect != "Deny":
+            raise rule_error(
+                "security.allowedImagesEffect",
+                self.security.allowed_images_effect,
+                "must be Deny when tags.environment is prod",
             )
         if self.policy.enforcement != "mandatory":
             raise rule_error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -95,3 +96,21 @@ def test_cache_rules_cover_every_upstream_host_of_the_inventory() -> None:
 def test_shipped_stacks_declare_no_cache_rule(stack_runs: dict[str, OfflineRun]) -> None:
     for run in stack_runs.values():
         assert not [r for r in run.resources if r.type.endswith("containerregistry:CacheRule")]
+
+
+@pytest.mark.parametrize(
+    ("stack", "effect"), [("dev", "Audit"), ("test", "Audit"), ("prod", "Deny")]
+)
+def test_allowed_images_policy_admits_every_image_of_the_stack(
+    stack: str, effect: str, stack_runs: dict[str, OfflineRun]
+) -> None:
+    run = stack_runs[stack]
+    assignment = run.named("allowed-images-assignment").inputs
+    assert assignment["policyDefinitionId"] == (
+        "/providers/Microsoft.Authorization/policyDefinitions/febd0533-8e55-448f-b837-bd0e06f16469"
+    )
+    assert "/providers/Microsoft.ContainerService/managedClusters/" in assignment["scope"]
+    assert assignment["parameters"]["effect"] == {"value": effect}
+    regex = re.compile(assignment["parameters"]["allowedContainerImagesRegex"]["value"])
+    # Deny in prod must not lock out the platform's own pods.
+    assert [u.image for u in inventory(run) if not regex.match(u.image)] == []

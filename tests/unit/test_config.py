@@ -333,6 +333,26 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("dev", {"registry.sku": "Ultra"}, 'registry.sku ("Ultra") Input should be'),
     (
+        "prod",
+        {"security.allowedImagesEffect": "Audit"},
+        'security.allowedImagesEffect ("Audit") must be Deny when tags.environment is prod',
+    ),
+    (
+        "prod",
+        {"security.allowedImagesEffect": "Block"},
+        'security.allowedImagesEffect ("Block") Input should be',
+    ),
+    (
+        "prod",
+        {"security.allowedImageUpstreams": ["ghcr.io/mlflow"]},
+        'security.allowedImageUpstreams[0] ("ghcr.io/mlflow") is not a registry host name',
+    ),
+    (
+        "prod",
+        {"security.allowedImageUpstreams": ["nvcr.io", "nvcr.io"]},
+        'security.allowedImageUpstreams[1] ("nvcr.io") is listed twice',
+    ),
+    (
         "dev",
         {"registry.cacheUpstreams": ["https://ghcr.io"]},
         'registry.cacheUpstreams[0] ("https://ghcr.io") is not a registry host name',
