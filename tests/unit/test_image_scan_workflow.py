@@ -41,9 +41,9 @@ def test_image_scan_runs_on_pull_requests_and_on_a_schedule() -> None:
 
 def test_image_scan_has_least_privilege_permissions() -> None:
     doc = _scan()
-    assert doc["permissions"] == {"contents": "read"}
+    assert doc["permissions"] == {}
     for job in doc["jobs"].values():
-        assert "permissions" not in job or job["permissions"] == {"contents": "read"}
+        assert job["permissions"] == {"contents": "read"}
 
 
 def test_image_scan_uses_the_inventory_and_blocks_on_fixable_critical_high() -> None:
