@@ -18,9 +18,9 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: cost diff identities install plan plan-all bootstrap-plan test unit integration services \
-	lint typecheck pytest bench clean help constraints promtool checkov constraints-checkov \
-	coverage-config mutation
+.PHONY: cost diff identities images install plan plan-all bootstrap-plan test unit integration \
+	services lint typecheck pytest bench clean help constraints promtool checkov \
+	constraints-checkov coverage-config mutation
 
 help:
 	@echo "make plan [STACK=dev|test|prod]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -31,6 +31,7 @@ help:
 	@echo "make unit                        tests without the local services"
 	@echo "make integration                 only the tests that use the local services"
 	@echo "make cost [STACK=dev|test|prod]  monthly cost at idle and at full scale (offline estimate)"
+	@echo "make images [STACK=dev] [JSON=1] container image inventory of a stack (offline)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
@@ -81,6 +82,10 @@ plan-all: $(PLAN_STAMP)
 # Monthly cost of a stack at idle and at full scale, from offline/prices.yaml.
 cost: $(PLAN_STAMP)
 	$(PY) -m offline.cli cost --stack $(STACK)
+
+# Container image inventory: make images STACK=prod JSON=1
+images: $(PLAN_STAMP)
+	@$(PY) -m offline.cli images --stack $(STACK) $(if $(JSON),--json)
 
 # Side-by-side comparison of two stacks: make diff FROM=dev TO=prod
 FROM ?= dev

@@ -13,6 +13,7 @@ from pulumi_azure_native import authorization
 
 from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.gpu_sizes import gpu_model
+from components.cluster.image_policy import AllowedImagesPolicy, AllowedImagesPolicyArgs
 from components.cluster.maintenance import (
     AUTO_UPGRADE_SCHEDULE,
     NODE_OS_UPGRADE_SCHEDULE,
@@ -309,6 +310,7 @@ def build_registry(
             sku=reg.sku,
             retention_days=reg.retention_days,
             zone_redundancy_enabled=reg.zone_redundancy_enabled,
+            cache_upstreams=tuple(reg.cache_upstreams) if reg.cache_rules_enabled else (),
             private_endpoint=endpoint,
             private_endpoint_name=namer.name(Kind.PRIVATE_ENDPOINT, "acr"),
             role_assignments={
@@ -348,6 +350,16 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     pools = build_node_pools(cfg, tags, network, cluster)
     registry = build_registry(cfg, namer, tags, network, cluster)
+    AllowedImagesPolicy(
+        "allowed-images",
+        AllowedImagesPolicyArgs(
+            cluster_resource_id=cluster.resource_id,
+            registry_login_server=registry.login_server,
+            upstream_hosts=tuple(cfg.security.allowed_image_upstreams),
+            effect=cfg.security.allowed_images_effect,
+            assignment_name="allowed-container-images",
+        ),
+    )
     data_lake = build_data_lake(cfg, namer, tags, network)
     postgres, postgres_secrets = build_postgres(cfg, namer, tags, network, client.tenant_id)
     key_vault = build_key_vault(

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from infra.config import ConfigError, parse_config
 from infra.config.placeholders import find_placeholders
-from offline import compare, cost, identities, picture
+from offline import compare, cost, identities, images, picture
 from offline.manifests import write_manifests
 from offline.monitoring_summary import alert_rows, dashboard_titles, record_counts
 from offline.policy import findings as policy_findings
@@ -378,6 +378,45 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    """The container image inventory of a stack (offline run; no registry calls)."""
+    err = Console(stderr=True, highlight=False, width=args.width, soft_wrap=True)
+    try:
+        run = run_stack(args.stack, Path(args.project_dir))
+    except FileNotFoundError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        err.print(f"error: stack {args.stack}: {exc}", markup=False)
+        return EXIT_CONFIG
+    uses = images.inventory(run)
+    if args.json:
+        document = {
+            "stack": run.stack,
+            "offline": True,
+            "hosts": images.upstream_hosts(uses),
+            "references": images.unique_references(uses),
+            "images": [u.as_json() for u in uses],
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+        return 0
+    out = Console(highlight=False, width=args.width, soft_wrap=True)
+    out.print(f"stack {run.stack}: container images (offline run)", markup=False)
+    for u in uses:
+        pin = f"@{u.digest}" if u.digest else ""
+        out.print(
+            f"  {u.component:18} {u.object:40} {u.container:20} "
+            f"{u.host}/{u.repository}  tag={u.tag or '-'}{pin}",
+            markup=False,
+        )
+    out.print(
+        f"{len(uses)} container(s), {len(images.unique_references(uses))} distinct image(s) "
+        f"from {', '.join(images.upstream_hosts(uses)) or 'no registry'}",
+        markup=False,
+    )
+    return 0
+
+
 def cmd_identities(args: argparse.Namespace) -> int:
     """Compare (``--check``) or rewrite the golden identity files of stacks."""
     err = Console(stderr=True, highlight=False, width=args.width, soft_wrap=True)
@@ -461,6 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     costs.add_argument("--width", type=int, default=160, help="console width")
     costs.set_defaults(func=cmd_cost)
+    imgs = sub.add_parser("images", help="container image inventory of a stack (offline)")
+    imgs.add_argument("--stack", default="dev", help="stack name")
+    imgs.add_argument("--json", action="store_true", help="machine-readable output")
+    imgs.add_argument(
+        "--project-dir", default=str(ROOT), help="folder with the Pulumi.<stack>.yaml files"
+    )
+    imgs.add_argument("--width", type=int, default=160, help="console width")
+    imgs.set_defaults(func=cmd_images)
     ident = sub.add_parser(
         "identities", help="check or rewrite the golden resource identities (identities/)"
     )

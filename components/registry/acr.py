@@ -8,7 +8,7 @@ untagged manifests, zone redundancy, private link) follow the args.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -21,6 +21,7 @@ from components.kit.shared import (
     create_role_assignments,
     stateful_options,
 )
+from components.registry import cache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +46,10 @@ class ContainerRegistryArgs:
     """Name of the private endpoint (with ``private_endpoint``)."""
     role_assignments: Mapping[str, RoleAssignmentSpec] = field(default_factory=dict)
     """Roles granted on the registry, by stable key."""
+    cache_upstreams: Sequence[str] = ()
+    """Upstream hosts (keys of :data:`cache.TARGET_PREFIXES`) to declare a wildcard cache
+    rule for. Declaring a rule changes no pull: images are pulled through it only once the
+    manifests name ``<registry>/<prefix>/...``."""
     protect: bool = False
     """``protect`` + ``retain_on_delete`` on the registry (it holds the images)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -84,6 +89,16 @@ class ContainerRegistry(pulumi.ComponentResource):
         create_role_assignments(
             name=name, scope=registry.id, assignments=args.role_assignments, parent=self
         )
+        for host in args.cache_upstreams:
+            acr.CacheRule(
+                f"{name}-{cache.rule_name(host)}",
+                cache_rule_name=cache.rule_name(host),
+                registry_name=registry.name,
+                resource_group_name=args.resource_group_name,
+                source_repository=cache.source_repository(host),
+                target_repository=cache.target_repository(host),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         if args.private_endpoint is not None:
             create_private_endpoint(
                 name=name,

@@ -12,6 +12,7 @@ from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from components.registry import cache
 from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
 from infra.config.cluster import (
@@ -33,6 +34,7 @@ from infra.config.errors import rule_error
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
+from infra.config.security import SecurityConfig
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
@@ -93,6 +95,33 @@ class RegistryConfig(ConfigModel):
     retention_days: int | None = Field(default=None, ge=0, le=365)
     """Days to keep untagged manifests; None keeps them forever."""
     zone_redundancy_enabled: bool = False
+    cache_rules_enabled: bool = False
+    """Declare ACR artifact cache rules for ``cacheUpstreams`` (all SKUs support them). The
+    manifests still pull upstream until a later change re-points their images."""
+    cache_upstreams: list[str] = Field(default_factory=lambda: ["docker.io", "ghcr.io", "nvcr.io"])
+    """Upstream registry hosts to declare a wildcard cache rule for."""
+
+    @model_validator(mode="after")
+    def _cache_rules(self) -> Self:
+        value = self.cache_upstreams
+        for index, host in enumerate(value):
+            key = f"cacheUpstreams[{index}]"
+            if not cache.REGISTRY_HOST.match(host):
+                raise rule_error(key, host, "is not a registry host name (e.g. ghcr.io)")
+            if host not in cache.TARGET_PREFIXES:
+                raise rule_error(
+                    key,
+                    host,
+                    "has no cache target prefix (known: "
+                    f"{', '.join(sorted(cache.TARGET_PREFIXES))})",
+                )
+            if host in value[:index]:
+                raise rule_error(key, host, "is listed twice")
+        if self.cache_rules_enabled and not self.cache_upstreams:
+            raise rule_error(
+                "cacheUpstreams", [], "must name at least one host when cacheRulesEnabled"
+            )
+        return self
 
     @model_validator(mode="after")
     def _premium_features(self) -> Self:
@@ -141,6 +170,7 @@ class PlatformConfig(ConfigModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     """Alert thresholds, ``for`` durations and severities (rule content: observability)."""
     cost: CostConfig = Field(default_factory=CostConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
 
     @field_validator("workload")
     @classmethod
@@ -325,6 +355,12 @@ class PlatformConfig(ConfigModel):
         if self.protect_stateful_resources is False:
             raise rule_error(
                 "protectStatefulResources", False, "must not be false in prod (nothing is lost)"
+            )
+        if self.security.allowed_images_effect != "Deny":
+            raise rule_error(
+                "security.allowedImagesEffect",
+                self.security.allowed_images_effect,
+                "must be Deny when tags.environment is prod",
             )
         if self.policy.enforcement != "mandatory":
             raise rule_error(

@@ -74,3 +74,36 @@ def test_registry_without_private_endpoint_creates_none(run_components) -> None:
     run = _registry(run_components)
     assert run.of_type("azure-native:network:PrivateEndpoint") == []
     assert run.named("acr-registry").protect is False
+
+
+def test_no_cache_rule_unless_asked(run_components) -> None:
+    run = _registry(run_components)
+    assert [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"] == []
+
+
+def test_cache_rules_one_wildcard_rule_per_upstream_host(run_components) -> None:
+    # https://learn.microsoft.com/azure/container-registry/wildcards-artifact-cache :
+    # repository-level wildcards map <prefix>/* in the registry to <upstream>/*.
+    run = _registry(run_components, cache_upstreams=("docker.io", "ghcr.io", "nvcr.io"))
+    rules = {
+        r.inputs["cacheRuleName"]: r
+        for r in run.resources
+        if r.type == "azure-native:containerregistry:CacheRule"
+    }
+    assert {
+        n: (r.inputs["sourceRepository"], r.inputs["targetRepository"]) for n, r in rules.items()
+    } == {
+        "cache-dockerhub": ("docker.io/*", "dockerhub/*"),
+        "cache-ghcr": ("ghcr.io/*", "ghcr/*"),
+        "cache-nvcr": ("nvcr.io/*", "nvcr/*"),
+    }
+    registry = run.named("acr-registry")
+    for rule in rules.values():
+        assert rule.inputs["registryName"] == "crunittest"
+        assert rule.inputs["resourceGroupName"] == RG
+        # No credential set: anonymous upstream pulls.
+        assert "credentialSetResourceId" not in rule.inputs
+        # The registry must exist before a rule can be added to it.
+        assert registry.urn in rule.dependencies
+        # Cache rule names: 5-50 letters, digits and hyphens.
+        assert 5 <= len(rule.inputs["cacheRuleName"]) <= 50

@@ -438,6 +438,46 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "prod",
+        {"security.allowedImagesEffect": "Audit"},
+        'security.allowedImagesEffect ("Audit") must be Deny when tags.environment is prod',
+    ),
+    (
+        "prod",
+        {"security.allowedImagesEffect": "Block"},
+        'security.allowedImagesEffect ("Block") Input should be',
+    ),
+    (
+        "prod",
+        {"security.allowedImageUpstreams": ["ghcr.io/mlflow"]},
+        'security.allowedImageUpstreams[0] ("ghcr.io/mlflow") is not a registry host name',
+    ),
+    (
+        "prod",
+        {"security.allowedImageUpstreams": ["nvcr.io", "nvcr.io"]},
+        'security.allowedImageUpstreams[1] ("nvcr.io") is listed twice',
+    ),
+    (
+        "dev",
+        {"registry.cacheUpstreams": ["https://ghcr.io"]},
+        'registry.cacheUpstreams[0] ("https://ghcr.io") is not a registry host name',
+    ),
+    (
+        "dev",
+        {"registry.cacheUpstreams": ["ghcr.io", "quay.io"]},
+        'registry.cacheUpstreams[1] ("quay.io") has no cache target prefix',
+    ),
+    (
+        "dev",
+        {"registry.cacheUpstreams": ["ghcr.io", "ghcr.io"]},
+        'registry.cacheUpstreams[1] ("ghcr.io") is listed twice',
+    ),
+    (
+        "dev",
+        {"registry.cacheRulesEnabled": True, "registry.cacheUpstreams": []},
+        "registry.cacheUpstreams ([]) must name at least one host when cacheRulesEnabled",
+    ),
+    (
+        "prod",
         {
             "cluster.apiServer.privateClusterEnabled": False,
             "cluster.apiServer.authorizedIpRanges": ["203.0.113.0/24"],
