@@ -444,12 +444,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "prod",
         {"security.allowedImagesEffect": "Block"},
-        'security.allowedImagesEffect ("Block") Input should be',
+        "security.allowedImagesEffect (\"Block\") Input should be 'Audit', 'Deny' or 'Disabled'",
     ),
     (
         "prod",
         {"security.allowedImageUpstreams": ["ghcr.io/mlflow"]},
-        'security.allowedImageUpstreams[0] ("ghcr.io/mlflow") is not a registry host name',
+        'security.allowedImageUpstreams[0] ("ghcr.io/mlflow") is not a registry host name (e.g. ghcr.io)',
     ),
     (
         "prod",
@@ -459,12 +459,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "dev",
         {"registry.cacheUpstreams": ["https://ghcr.io"]},
-        'registry.cacheUpstreams[0] ("https://ghcr.io") is not a registry host name',
+        'registry.cacheUpstreams[0] ("https://ghcr.io") is not a registry host name (e.g. ghcr.io)',
     ),
     (
         "dev",
         {"registry.cacheUpstreams": ["ghcr.io", "quay.io"]},
-        'registry.cacheUpstreams[1] ("quay.io") has no cache target prefix',
+        'registry.cacheUpstreams[1] ("quay.io") has no cache target prefix (known: docker.io, ghcr.io, mcr.microsoft.com, nvcr.io)',
     ),
     (
         "dev",
