@@ -310,7 +310,11 @@ class PlatformConfig(ConfigModel):
                 f"must list at least {MIN_PROD_ZONES} zones when tags.environment is prod",
             )
         for key, pool in self._pools():
-            # A pool that overrides the cluster's zones must not undo the rule above.
+            # A pool that overrides the cluster's zones must not undo the rule above. GPU pools
+            # are exempt on purpose: a GPU size is often offered in only some zones of a region,
+            # and a pool scaling from zero holds no state (README, "GPU pools and zones").
+            if key.startswith("gpuPools"):
+                continue
             if pool.zones is not None and len(pool.zones) < MIN_PROD_ZONES:
                 raise rule_error(
                     f"{key}.zones",

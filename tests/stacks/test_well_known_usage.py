@@ -109,9 +109,15 @@ def test_well_known_device_plugin_host_path_and_csi_driver(stack_runs) -> None:
     assert plugins
     for ds in plugins:
         volumes = ds.inputs["spec"]["template"]["spec"]["volumes"]
-        assert {v["hostPath"]["path"] for v in volumes if "hostPath" in v} == {
-            DEVICE_PLUGIN_HOST_PATH
-        }
+        # The device plugin registers in the kubelet's device-plugins directory; the DCGM
+        # exporter reads the kubelet's pod-resources socket
+        # (https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/device-plugins/).
+        expected = (
+            {"/var/lib/kubelet/pod-resources"}
+            if ds.inputs["metadata"]["name"] == "dcgm-exporter"
+            else {DEVICE_PLUGIN_HOST_PATH}
+        )
+        assert {v["hostPath"]["path"] for v in volumes if "hostPath" in v} == expected
     csi = [
         v["csi"]["driver"]
         for kind in ("apps/v1:Deployment", "apps/v1:StatefulSet", "batch/v1:Job")

@@ -61,6 +61,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
             "cluster.azurePolicyEnabled": False,
             "cluster.upgradeChannel": "node-image",
             "cluster.nodeOsUpgradeChannel": "Unmanaged",
+            # A node-OS window needs a channel that follows it (NodeImage or SecurityPatch).
+            "cluster.maintenance.nodeOs": None,
             "systemPool.osSku": "Ubuntu",
             "systemPool.osDiskSizeGb": 64,
             "systemPool.maxPods": 60,

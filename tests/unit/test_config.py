@@ -837,11 +837,6 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("dev", {"nameSuffix": "AB"}, 'nameSuffix ("AB") must be 4-8 lowercase letters or digits'),
     (
         "prod",
-        {"gpuPools[0].zones": ["1"]},
-        'gpuPools[0].zones (["1"]) must list at least 2 zones when tags.environment is prod (or be left out to use cluster.zones)',
-    ),
-    (
-        "prod",
         {"cpuPool.zones": []},
         "cpuPool.zones ([]) must list at least 2 zones when tags.environment is prod (or be left out to use cluster.zones)",
     ),
