@@ -82,16 +82,8 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aks-mlops:workloads:NvidiaDevicePlugin", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                labels={
-                    **kube.part_of_labels(),
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        namespace = kube.create_node_agent_namespace(
+            f"{name}-namespace", args.namespace, opts=pulumi.ResourceOptions(parent=self)
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         if args.whole_gpu_pools:

@@ -342,6 +342,21 @@ def create_namespace(
     )
 
 
+def create_node_agent_namespace(
+    name: str, namespace: str, *, opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Namespace:
+    """A namespace for node agents (GPU device plugin, DCGM exporter): they mount kubelet host
+    paths, which only the "privileged" Pod Security Standard admits."""
+    return k8s.core.v1.Namespace(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace,
+            labels={**part_of_labels(), "pod-security.kubernetes.io/enforce": "privileged"},
+        ),
+        opts=opts,
+    )
+
+
 def create_service_account(
     name: str,
     *,
