@@ -34,6 +34,7 @@ from infra.config.errors import rule_error
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
+from infra.config.release import ReleaseConfig
 from infra.config.security import SecurityConfig
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
@@ -171,6 +172,8 @@ class PlatformConfig(ConfigModel):
     """Alert thresholds, ``for`` durations and severities (rule content: observability)."""
     cost: CostConfig = Field(default_factory=CostConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    """What the stack runs: workload image digests and model versions (``make promote``)."""
 
     @field_validator("workload")
     @classmethod

@@ -922,6 +922,42 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"network.serviceCidr": "8.9.0.0/16", "network.dnsServiceIp": "8.9.0.10"},
         'network.serviceCidr ("8.9.0.0/16") must be a private (RFC 1918) range',
     ),
+    # release: pinned workload images relative to the stack registry, model versions as integers
+    (
+        "dev",
+        {"release": {"images": {"workloads": "aks-mlops/workloads:latest"}}},
+        'release.images.workloads ("aks-mlops/workloads:latest") must be <repository>@sha256:<digest> or <repository>:<version> relative to the stack\'s registry (no registry host; moving tags such as latest are not pinned)',
+    ),
+    (
+        "prod",
+        {"release": {"images": {"workloads": "acr.azurecr.io/aks-mlops/workloads:1.0"}}},
+        'release.images.workloads ("acr.azurecr.io/aks-mlops/workloads:1.0") must be <repository>@sha256:<digest> or <repository>:<version> relative to the stack\'s registry (no registry host; moving tags such as latest are not pinned)',
+    ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "churn", "version": 0}]}},
+        "release.models[0].version (0) must be a positive integer (a registered model version, not an alias)",
+    ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "churn", "version": "champion"}]}},
+        'release.models[0].version ("champion") must be a positive integer (a registered model version, not an alias)',
+    ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "churn", "version": True}]}},
+        "release.models[0].version (true) must be a positive integer (a registered model version, not an alias)",
+    ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "-churn", "version": 1}]}},
+        "release.models[0].name (\"-churn\") must be 1-63 letters, digits, '-' or '_', starting and ending with a letter or digit",
+    ),
+    (
+        "test",
+        {"release": {"models": [{"name": "churn", "version": 1}, {"name": "churn", "version": 2}]}},
+        'release.models[1].name ("churn") is listed twice',
+    ),
 ]
 
 
@@ -1159,6 +1195,18 @@ def test_config_reads_structured_value_that_is_not_json_as_a_string() -> None:
 
 # (stack, {path: value}, what the model must then say) -- valid values the rules must let through.
 ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], object]] = [
+    (
+        "prod",
+        {"release": {"images": {"workloads": "aks-mlops/workloads@sha256:" + "0f" * 32}}},
+        lambda c: c.release.images.workloads,
+        "aks-mlops/workloads@sha256:" + "0f" * 32,
+    ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "churn_model", "version": 12}]}},
+        lambda c: [(m.name, m.version) for m in c.release.models],
+        [("churn_model", 12)],
+    ),
     # An explicit null budget means no budget check.
     ("dev", {"cost": {"monthlyBudgetUsd": None}}, lambda c: c.cost.monthly_budget_usd, None),
     (
