@@ -58,6 +58,10 @@ each writes only to mounted volumes, made group-writable through ``fsGroup``).""
 POOL_LABEL = "pool"
 """Node label every user pool carries (components/node_pools.py)."""
 SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
+# The taint the platform puts on GPU pools (components/cluster/node_pools.py) and the extended
+# resource the NVIDIA device plugin advertises.
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_RESOURCE = "nvidia.com/gpu"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 PART_OF = "aks-mlops"
 
@@ -227,20 +231,36 @@ class Placement:
     system pool is tainted ``CriticalAddonsOnly``: selecting the pool keeps workloads off both."""
     spot: bool = False
     """The pool is a spot pool: tolerate AKS's spot taint."""
+    gpu: bool = False
+    """The pool is a GPU pool: tolerate the platform's ``nvidia.com/gpu`` taint (the workload
+    must also request ``nvidia.com/gpu``, see :func:`gpu_limits`)."""
 
     def node_selector(self) -> dict[str, str]:
         """Node selector for the pool."""
         return {POOL_LABEL: self.pool}
 
     def tolerations(self) -> list[k8s.core.v1.TolerationArgs] | None:
-        """The spot toleration when the pool is spot, else none."""
-        if not self.spot:
-            return None
-        return [
-            k8s.core.v1.TolerationArgs(
-                key=SPOT_TAINT_KEY, operator="Equal", value="spot", effect="NoSchedule"
+        """The GPU and spot tolerations the pool's taints call for, else none."""
+        tolerations = []
+        if self.gpu:
+            tolerations.append(
+                k8s.core.v1.TolerationArgs(
+                    key=GPU_TAINT_KEY, operator="Exists", effect="NoSchedule"
+                )
             )
-        ]
+        if self.spot:
+            tolerations.append(
+                k8s.core.v1.TolerationArgs(
+                    key=SPOT_TAINT_KEY, operator="Equal", value="spot", effect="NoSchedule"
+                )
+            )
+        return tolerations or None
+
+
+def gpu_limits(count: int) -> dict[str, str]:
+    """The extended resource a pod on a GPU pool requests (limits only: Kubernetes sets the
+    request equal to the limit for extended resources)."""
+    return {GPU_RESOURCE: str(count)} if count > 0 else {}
 
 
 def pod_security_context(

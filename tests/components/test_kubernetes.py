@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
+from components.kit import kubernetes as kube
 from components.kit.kubernetes import (
     KubeconfigError,
     cluster_provider,
@@ -106,3 +107,18 @@ def test_key_vault_objects_parse_as_string_array_when_rendered() -> None:
         {"objectName": "qdrant-api-key", "objectType": "secret", "objectAlias": "api-key"},
         {"objectName": "pg-admin", "objectType": "secret", "objectAlias": "postgres-password"},
     ]
+
+
+def test_gpu_spot_placement_tolerates_both_taints_and_selects_the_pool() -> None:
+    placement = kube.Placement(pool="gpua100", spot=True, gpu=True)
+    # Taints the platform sets on GPU pools (nvidia.com/gpu=present:NoSchedule) and AKS sets on
+    # spot pools (https://learn.microsoft.com/azure/aks/spot-node-pool).
+    got = [(t.key, t.operator, t.value, t.effect) for t in placement.tolerations() or []]
+    assert got == [
+        ("nvidia.com/gpu", "Exists", None, "NoSchedule"),
+        ("kubernetes.azure.com/scalesetpriority", "Equal", "spot", "NoSchedule"),
+    ]
+    assert placement.node_selector() == {"pool": "gpua100"}
+    assert kube.Placement(pool="cpu").tolerations() is None
+    assert kube.gpu_limits(2) == {"nvidia.com/gpu": "2"}
+    assert kube.gpu_limits(0) == {}
