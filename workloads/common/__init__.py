@@ -1,0 +1,1 @@
+"""What every reference workload shares: blob access, the metrics endpoint, settings."""
