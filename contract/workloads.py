@@ -43,8 +43,13 @@ VECTOR_ENGINE = "VECTOR_ENGINE"
 VECTOR_COLLECTION = "VECTOR_COLLECTION"
 """Table (pgvector) or collection (Qdrant) name."""
 VECTOR_DIMENSIONS = "VECTOR_DIMENSIONS"
+VECTOR_DISTANCE = "VECTOR_DISTANCE"
+"""``cosine``, ``l2`` or ``inner_product``: the distance the store's index serves (Qdrant
+collections are created with it; pgvector's index is the schema job's)."""
 QDRANT_URL = "QDRANT_URL"
 """In-cluster Qdrant, e.g. ``http://qdrant.qdrant.svc.cluster.local:6333``."""
+QDRANT_API_KEY_FILE = "QDRANT_API_KEY_FILE"
+"""File holding the Qdrant API key, mounted from Key Vault by the Secrets Store CSI driver."""
 
 # --- ingest --------------------------------------------------------------------------------------
 DOCUMENTS_CONTAINER = "DOCUMENTS_CONTAINER"
