@@ -76,6 +76,14 @@ def test_settings_qdrant_needs_url_not_postgres() -> None:
     assert settings.qdrant_api_key_file == "/mnt/secrets/api-key"
 
 
+def test_settings_qdrant_allows_dimensions_over_pgvector_limit() -> None:
+    settings = load(
+        {"VECTOR_ENGINE": "qdrant", "QDRANT_URL": "http://q:6333", "VECTOR_DIMENSIONS": "3072"}
+    )
+
+    assert settings.dimensions == 3072
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -92,8 +100,12 @@ def test_settings_qdrant_needs_url_not_postgres() -> None:
             {"VECTOR_COLLECTION": "Docs-1"},
             "VECTOR_COLLECTION ('Docs-1') must be a lowercase SQL identifier",
         ),
-        ({"VECTOR_DIMENSIONS": "0"}, "VECTOR_DIMENSIONS ('0') must be 1..2000"),
-        ({"VECTOR_DIMENSIONS": "4096"}, "VECTOR_DIMENSIONS ('4096') must be 1..2000"),
+        ({"VECTOR_DIMENSIONS": "0"}, "VECTOR_DIMENSIONS ('0') must be 1..65535"),
+        ({"VECTOR_DIMENSIONS": "70000"}, "VECTOR_DIMENSIONS ('70000') must be 1..65535"),
+        (
+            {"VECTOR_DIMENSIONS": "4096"},
+            "VECTOR_DIMENSIONS ('4096') must be <= 2000 with pgvector (HNSW's limit)",
+        ),
         (
             {"VECTOR_DISTANCE": "dot"},
             "VECTOR_DISTANCE ('dot') must be one of cosine, inner_product, l2",

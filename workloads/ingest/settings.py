@@ -25,9 +25,10 @@ DEFAULT_EMBEDDER = "hashing"
 DEFAULT_COLLECTION = "documents"
 DEFAULT_DIMENSIONS = 384
 DEFAULT_DISTANCE = "cosine"
-# pgvector indexes at most 2000 dimensions with HNSW; a chunk smaller than a sentence embeds
-# nothing useful.
-MAX_DIMENSIONS = 2000
+# pgvector's HNSW indexes at most 2000 dimensions; the platform's config allows Qdrant 65535.
+# A chunk smaller than a sentence embeds nothing useful.
+MAX_PGVECTOR_DIMENSIONS = 2000
+MAX_DIMENSIONS = 65535
 MIN_CHUNK_SIZE = 50
 # The same rule the platform's schema applies to a collection (table) name.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -137,6 +138,12 @@ def load(environ: Mapping[str, str]) -> Settings:
         distance=distance,
     )
     if settings.engine == "pgvector":
+        if settings.dimensions > MAX_PGVECTOR_DIMENSIONS:
+            raise _problem(
+                env.VECTOR_DIMENSIONS,
+                str(settings.dimensions),
+                f"must be <= {MAX_PGVECTOR_DIMENSIONS} with pgvector (HNSW's limit)",
+            )
         return replace(settings, postgres=_postgres(environ))
     return replace(
         settings,
