@@ -10,6 +10,7 @@ STACK ?= dev
 PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
 SERVICES_STAMP := $(VENV)/.stamp-services
+WORKLOADS_STAMP := $(VENV)/.stamp-workloads
 # promtool for the alert-rule unit tests: Debian's prometheus package, unpacked (no root).
 PROMTOOL := .tools/prometheus/usr/bin/promtool
 # checkov gets a virtualenv of its own: it pins packaging<24, which the project's pins exclude.
@@ -36,7 +37,7 @@ help:
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
 	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
-	@echo "make bench                       plan + cost + picture timings of every stack against an import floor"
+	@echo "make bench [BENCH_ARGS=--suite vectors]  plan timings against an import floor; pgvector ingest/query"
 	@echo "make mutation [MUTATION_BUDGET=s] mutation testing (nightly; not part of make test)"
 
 $(VENV)/bin/python:
@@ -48,6 +49,13 @@ $(PLAN_STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 
 $(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# The reference workloads' dependencies, as their image pins them (workloads/requirements.txt):
+# their unit tests and mypy import them.
+$(WORKLOADS_STAMP): $(DEV_STAMP) workloads/requirements.txt constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r workloads/requirements.txt \
+		-c constraints.txt
 	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -108,7 +116,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(DEV_STAMP)
+typecheck: $(WORKLOADS_STAMP)
 	$(VENV)/bin/mypy
 
 # Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
@@ -117,7 +125,7 @@ PYTEST_FLAGS ?= -q -n 2 --dist loadfile
 pytest: $(SERVICES_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
-unit: $(DEV_STAMP) $(PROMTOOL) $(CHECKOV_STAMP) coverage-config
+unit: $(WORKLOADS_STAMP) $(PROMTOOL) $(CHECKOV_STAMP) coverage-config
 	$(PY) -m pytest $(PYTEST_FLAGS) --ignore=tests/integration
 
 # Install the local services only (what `make test` does first).
@@ -151,8 +159,9 @@ mutation: $(DEV_STAMP)
 	$(PY) scripts/mutation_report.py --out build/mutation/report.md \
 		--budget $(MUTATION_BUDGET) --scope "$(MUTATION_SCOPE)"
 
-bench: $(DEV_STAMP)
-	$(PY) scripts/bench.py
+# BENCH_ARGS="--suite vectors" runs only the vector benchmarks (local PostgreSQL + pgvector).
+bench: $(SERVICES_STAMP)
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build mutants .coverage .mypy_cache .ruff_cache .pytest_cache
