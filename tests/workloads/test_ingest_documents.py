@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.workloads.fakes import text_pdf
@@ -110,6 +110,8 @@ def test_chunk_refuses_overlap_not_below_size() -> None:
         chunk(PROSE, 50, 50)
 
 
+# No deadline: the machines running the suite are shared and loaded.
+@settings(deadline=None)
 @given(
     text=st.text(alphabet=st.sampled_from("ab \n."), max_size=400),
     size=st.integers(min_value=2, max_value=60),
