@@ -1,4 +1,6 @@
-"""Benchmark: plan + cost + picture of every stack against an import floor, in one run.
+"""Benchmarks: plan + cost + picture of every stack against an import floor; and the vector
+store (``bench_vectors.py``: pgvector ingestion against a COPY floor, HNSW query latency and
+recall) on the local PostgreSQL + pgvector. ``--suite plan|vectors|all`` (default all).
 
 The floor is a Python process that imports pulumi and every SDK module the program uses
 and nothing else: the part of a plan's time the project cannot remove. Each measurement is
@@ -78,7 +80,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--with-tests", action="store_true", help="also time `make test`")
+    parser.add_argument("--suite", choices=("all", "plan", "vectors"), default="all")
     args = parser.parse_args()
+    summary: dict[str, object] = {}
+    ok = True
+    if args.suite in ("all", "plan"):
+        ok = _plans(args, summary)
+    if args.suite in ("all", "vectors"):
+        import bench_vectors  # noqa: PLC0415  (needs the local services: make services)
+
+        vectors_ok, summary["vectors"] = bench_vectors.run()
+        ok = ok and vectors_ok
+    build = ROOT / "build"
+    build.mkdir(exist_ok=True)
+    (build / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+def _plans(args: argparse.Namespace, summary: dict[str, object]) -> bool:
+    """Plan timings of every stack against the import floor; whether the targets were met."""
     stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
     modules = sorted({m for s in stacks for m in sdk_modules(s)})
     # SDK packages load submodules lazily; touching each module's namespace loads it for real.
@@ -100,7 +120,7 @@ def main() -> int:
         print(f"plan+cost+picture {stack:5s}: {seconds:.2f}s  = {ratios[stack]:.2f}x floor")
     ok = all(r <= PLAN_TARGET_RATIO for r in ratios.values())
     print(f"target every stack <= {PLAN_TARGET_RATIO:.0f}x floor: {'met' if ok else 'MISSED'}")
-    summary: dict[str, object] = {"floor_s": floor, "plans_s": results, "ratios": ratios}
+    summary.update({"floor_s": floor, "plans_s": results, "ratios": ratios})
     if args.with_tests:
         test_s = _time(["make", "test"], 1)
         summary["make_test_s"] = test_s
@@ -110,10 +130,7 @@ def main() -> int:
             f"make test: {test_s:.1f}s (target <= {TEST_TARGET_SECONDS:.0f}s: "
             f"{'met' if met else 'MISSED'})"
         )
-    build = ROOT / "build"
-    build.mkdir(exist_ok=True)
-    (build / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
