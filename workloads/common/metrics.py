@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from contract import workloads as env
 from contract.metrics import MetricSpec
@@ -31,6 +31,20 @@ class Exporter:
         if spec.name not in self.series:
             self.series[spec.name] = build(spec, self.registry)
         return self.series[spec.name]
+
+    def gauge(self, spec: MetricSpec) -> Gauge:
+        """The collector of a gauge of the contract (typed for callers)."""
+        metric = self.metric(spec)
+        if not isinstance(metric, Gauge):
+            raise TypeError(f"{spec.name} is a {spec.type}, not a gauge")
+        return metric
+
+    def counter(self, spec: MetricSpec) -> Counter:
+        """The collector of a counter of the contract (typed for callers)."""
+        metric = self.metric(spec)
+        if not isinstance(metric, Counter):
+            raise TypeError(f"{spec.name} is a {spec.type}, not a counter")
+        return metric
 
     def serve(self, environ: Mapping[str, str] | None = None, *, addr: str = "0.0.0.0") -> int:
         """Start the HTTP endpoint on :data:`contract.workloads.METRICS_PORT`; the port."""
