@@ -70,6 +70,10 @@ CHAMPION_MARGIN = "CHAMPION_MARGIN"
 """How much better (absolute score, 0..1) a challenger must be to take the champion alias."""
 RAY_ADDRESS = "RAY_ADDRESS"
 """Set inside a RayJob: the retrain runs its hyperparameter search on Ray."""
+TUNE_TRIALS = "TUNE_TRIALS"
+"""Ray path of the retrain: how many Ray Tune trials (default 8)."""
+MONITOR_INTERVAL_SECONDS = "MONITOR_INTERVAL_SECONDS"
+"""Seconds between two evaluations by the monitor (default 300)."""
 
 # --- serving -------------------------------------------------------------------------------------
 SERVE_MODEL_NAME = "SERVE_MODEL_NAME"
