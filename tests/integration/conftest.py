@@ -27,6 +27,7 @@ from db_roles_local import (
     run_roles_job,
     with_database,
 )
+from mlflow_local import MlflowStartError, start_mlflow
 from services import (
     INSTALL_HINT,
     AzuriteService,
@@ -118,3 +119,24 @@ def flexible_server(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory)
         runs=(first, second),
         snapshots=(after_first, access_snapshot(postgres_dsn)),
     )
+
+
+@pytest.fixture(scope="session")
+def mlflow_tracking_uri(
+    postgres_dsn: str, azurite_connection_string: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Tracking URI of a throw-away MLflow server (the component's arguments, a fresh database
+    on the session's PostgreSQL, artifacts proxied to Azurite) for the workload tests."""
+    try:
+        service = start_mlflow(
+            postgres_dsn, azurite_connection_string, tmp_path_factory.mktemp("mlflow-local")
+        )
+    except MlflowStartError as exc:
+        error = exc
+    else:
+        try:
+            yield service.url
+        finally:
+            service.stop()
+        return
+    pytest.fail(str(error), pytrace=False)

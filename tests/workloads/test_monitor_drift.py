@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from workloads.common.storage import SettingsError
 from workloads.data.generate import degraded_batch, good_batch
 from workloads.monitor.drift import ALPHA, drift
 from workloads.monitor.service import Settings, newest_data_blob
@@ -87,3 +88,11 @@ def test_monitor_settings_interval_and_documents_from_env() -> None:
     )
     assert custom.interval_seconds == 15.0
     assert custom.documents_container == "documents"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_monitor_settings_bad_interval_names_the_variable(value: str) -> None:
+    env = {"MODEL_NAME": "churn", "MLFLOW_TRACKING_URI": "http://mlflow:5000"}
+
+    with pytest.raises(SettingsError, match="MONITOR_INTERVAL_SECONDS"):
+        Settings.from_env({**env, "MONITOR_INTERVAL_SECONDS": value})
