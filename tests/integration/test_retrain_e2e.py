@@ -33,7 +33,7 @@ from workloads.retrain.job import EXIT_OK, EXIT_REJECTED, Settings, lock_name, r
 from workloads.retrain.lock import BlobLock
 
 # Set-up (PostgreSQL, Azurite, MLflow's first start, the first retrain's imports) is paid by the
-# first test of the module: ~40 s on an idle two-core machine, 200+ s on one shared by 8 runs.
+# first test of the module: 213 s measured on a two-core machine shared by ~8 test runs.
 pytestmark = pytest.mark.timeout(420)
 
 MARGIN = 0.02

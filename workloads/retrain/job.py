@@ -134,14 +134,18 @@ def _export(exporter: Exporter, model_name: str, outcome: Outcome) -> None:
 def _retrain(
     settings: Settings, container: ContainerClient, exporter: Exporter, lock: BlobLock
 ) -> int:
-    batch = batches.take_batch(container)
+    with stage("validate"):  # reading the batch is the first step of validating it
+        batch = batches.take_batch(container)
     if batch is None:
         log.info("no files under %s/%s: nothing to do", settings.raw_container, batches.INCOMING)
         return EXIT_OK
     log.info("batch %s: %d file(s)", batch.id, len(batch.files))
-    validation = batches.check(batch)
+    with stage("validate"):
+        validation = batches.check(batch)
+        report = None
+        if validation.frame is None:
+            report = batches.reject(container, batch, validation, settings.model_name)
     if validation.frame is None:
-        report = batches.reject(container, batch, validation, settings.model_name)
         failures = exporter.counter(m.RETRAIN_FAILURES)
         failures.labels(model=settings.model_name, stage="validate").inc()
         log.error(
@@ -191,4 +195,7 @@ def run(settings: Settings, service: BlobServiceClient, exporter: Exporter) -> i
         failures = exporter.counter(m.RETRAIN_FAILURES)
         failures.labels(model=settings.model_name, stage=exc.stage).inc()
         log.exception("retrain of %s failed at stage %s", settings.model_name, exc.stage)
+        return EXIT_FAILED
+    except Exception:  # the lock blob itself (storage unreachable, access denied)
+        log.exception("retrain of %s failed before it could start", settings.model_name)
         return EXIT_FAILED
