@@ -1,5 +1,5 @@
 """The reference workloads' unit tests need their data stack (pandas, scikit-learn, pandera,
-scipy), installed with the integration dependencies: a missing one fails with the fix."""
+scipy, mlflow): a missing one fails with the fix."""
 
 from __future__ import annotations
 
@@ -10,6 +10,6 @@ for _module in ("pandas", "sklearn", "pandera", "scipy", "mlflow", "azure.storag
         importlib.import_module(_module)
     except ImportError as exc:  # pragma: no cover - environment problem
         raise ImportError(
-            f"{_module} is not installed: the workload tests need requirements-integration.txt"
-            " (run `make services`)"
+            f"{_module} is not installed: the workload tests need workloads/requirements.txt"
+            " (`make unit` installs it)"
         ) from exc
