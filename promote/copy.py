@@ -7,21 +7,25 @@ What the target gets, so the version there is the same model with the same evide
   and its dataset inputs (same name, digest, source type, source, schema, profile and context
   tags, as ``mlflow.log_input`` records them);
 - a logged model with the source logged model's name, type, params and tags, holding the
-  version's artifacts byte for byte — downloaded through the source server's artifact proxy,
-  so the MLmodel file (flavors, signature), the input and serving examples, the environment
-  files and the weights are the very files that were evaluated;
+  version's artifacts — downloaded through the source server's artifact proxy, so the input
+  and serving examples, the environment files and the weights are the very files that were
+  evaluated, byte for byte. The ``MLmodel`` file (flavors, signature) is the same except its
+  identity fields (``artifact_path``, ``model_id``, ``model_uuid``, ``run_id``), which name the
+  target's logged model and run as MLflow writes them when logging: left at the source's ids,
+  MLflow in the target looks up a logged model that does not exist there
+  (``mlflow.models.get_model_info`` fails). The source's ids are kept in the lineage tags;
 - a registered model version of the same name (the registered model is created when missing)
   carrying the source version's tags and description plus the lineage tags below.
 
 After registering, the new version's artifacts are downloaded back from the target and the
-sha256 of every file is compared with the source's; on any difference the new version is
+sha256 of every file is compared with the source's (``MLmodel`` with its identity fields
+blanked on both sides, see :func:`comparable_digests`); on any difference the new version is
 deleted and the promotion fails. A version whose lineage names the same source stack and
 version is reused (a second promotion copies nothing).
 """
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.queries import CHAMPION_ALIAS
+from promote.artifacts import MLMODEL, comparable_digests, manifest_digest, rewrite_identity
 from promote.stages import PromotionError
 from promote.tracking import TrackingServer
 
@@ -82,26 +87,21 @@ class CopyResult:
     lineage: Mapping[str, str]
 
 
-def artifact_digests(directory: Path) -> dict[str, str]:
-    """sha256 of every file under ``directory``, keyed by its POSIX path relative to it."""
-    digests: dict[str, str] = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        sha = hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                sha.update(chunk)
-        digests[path.relative_to(directory).as_posix()] = sha.hexdigest()
-    return digests
-
-
-def manifest_digest(digests: Mapping[str, str]) -> str:
-    """One sha256 over the sorted ``path  sha256`` lines of a digest map (a lineage tag)."""
-    lines = "".join(f"{path}  {sha}\n" for path, sha in sorted(digests.items()))
-    return hashlib.sha256(lines.encode()).hexdigest()
-
-
 def _not_found(exc: Exception) -> bool:
     return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+
+
+def _model_id_of(version: Any) -> str | None:
+    """The logged model behind a version: MLflow's REST client drops ``model_id`` from a
+    ModelVersion (3.17), but a version created from a logged model has ``models:/<id>`` as
+    its source (a registry URI, ``models:/<name>/<version>``, has a slash)."""
+    if getattr(version, "model_id", None):
+        return str(version.model_id)
+    source = str(version.source or "")
+    model_id = source.removeprefix("models:/")
+    if source.startswith("models:/") and model_id and "/" not in model_id:
+        return model_id
+    return None
 
 
 def resolve_source(server: TrackingServer, model: str, version: int | None) -> SourceVersion:
@@ -112,27 +112,37 @@ def resolve_source(server: TrackingServer, model: str, version: int | None) -> S
     with server.active():
         client = MlflowClient(tracking_uri=server.uri, registry_uri=server.uri)
         try:
-            if version is None:
-                found = client.get_model_version_by_alias(model, CHAMPION_ALIAS)
-            else:
-                found = client.get_model_version(model, str(version))
+            registered = client.get_registered_model(model)
         except MlflowException as exc:
             if not _not_found(exc):
                 raise
-            if version is None:
+            raise PromotionError(
+                f"--model ({model}): {server.stack}'s registry has no registered model {model}"
+            ) from exc
+        if version is None:
+            # RegisteredModel.aliases maps alias -> version (MLflow 2.3+).
+            champion = (registered.aliases or {}).get(CHAMPION_ALIAS)
+            if champion is None:
                 raise PromotionError(
                     f"--model ({model}): {server.stack}'s registry has no version under the "
                     f"{CHAMPION_ALIAS!r} alias; promote an explicit version with --version"
+                )
+            found = client.get_model_version(model, str(champion))
+        else:
+            try:
+                found = client.get_model_version(model, str(version))
+            except MlflowException as exc:
+                if not _not_found(exc):
+                    raise
+                raise PromotionError(
+                    f"--version ({version}): {server.stack}'s registry has no version "
+                    f"{version} of {model}"
                 ) from exc
-            raise PromotionError(
-                f"--version ({version}): {server.stack}'s registry has no version {version} "
-                f"of {model}"
-            ) from exc
     return SourceVersion(
         model=model,
         version=int(found.version),
         run_id=found.run_id or None,
-        model_id=getattr(found, "model_id", None) or None,
+        model_id=_model_id_of(found),
         via_alias=version is None,
         tags=dict(found.tags or {}),
         description=found.description or None,
@@ -185,8 +195,8 @@ def verify_copy(
 ) -> dict[str, str]:
     """Both versions' files, sha256 by sha256; returns the digests or raises."""
     with tempfile.TemporaryDirectory(prefix="promote-verify-") as scratch:
-        src = artifact_digests(download_version(source, model, versions[0], Path(scratch, "a")))
-        dst = artifact_digests(download_version(target, model, versions[1], Path(scratch, "b")))
+        src = comparable_digests(download_version(source, model, versions[0], Path(scratch, "a")))
+        dst = comparable_digests(download_version(target, model, versions[1], Path(scratch, "b")))
     if src != dst:
         differing = sorted(p for p in set(src) | set(dst) if src.get(p) != dst.get(p))
         raise PromotionError(
@@ -318,6 +328,15 @@ def _write_target(
                 model_type=source.model_type,
             )
             client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
+            mlmodel = local / MLMODEL
+            if mlmodel.is_file():
+                identity = {
+                    "artifact_path": logged.artifact_location,
+                    "model_id": logged.model_id,
+                    "model_uuid": logged.model_id,
+                    "run_id": run_id,
+                }
+                mlmodel.write_text(rewrite_identity(mlmodel.read_text(), identity))
             client.log_model_artifacts(logged.model_id, str(local))
             client.finalize_logged_model(logged.model_id, "READY")
             _ensure_registered_model(client, src.model, source)
@@ -353,8 +372,7 @@ def copy_version(
     source_run = _read_source(source, src)
     with tempfile.TemporaryDirectory(prefix="promote-copy-") as scratch:
         local = download_version(source, src.model, src.version, Path(scratch, "model"))
-        digests = artifact_digests(local)
-        tags = {**lineage, ARTIFACTS_SHA256: manifest_digest(digests)}
+        tags = {**lineage, ARTIFACTS_SHA256: manifest_digest(comparable_digests(local))}
         version = _write_target(target, src, source_run, local, tags)
     try:
         verified = verify_copy(source, target, src.model, (src.version, version))
