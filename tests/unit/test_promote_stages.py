@@ -224,3 +224,23 @@ def test_promote_refused_version_zero() -> None:
 
     with pytest.raises(PromotionError, match=r"^--version \(0\) must be a positive integer"):
         cli.check(args)
+
+
+def test_promote_lineage_carries_the_approval_into_prod(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTOR", "release-bot")
+    args = cli._parser().parse_args(
+        _args(root, "--from", "test", "--to", "prod", "--model", "churn",
+              "--approved-by", " alice@example.com ")
+    )  # fmt: skip
+    plan = cli.check(args)
+
+    tags = cli._lineage(plan, 4, "run-123", args.approved_by)
+
+    assert tags["aks-mlops.promotion.approved-by"] == "alice@example.com"
+    assert tags["aks-mlops.promotion.source-stack"] == "test"
+    assert tags["aks-mlops.promotion.source-version"] == "4"
+    assert tags["aks-mlops.promotion.source-run-id"] == "run-123"
+    assert tags["aks-mlops.promotion.promoted-by"] == "release-bot"
+    assert tags["aks-mlops.promotion.promoted-at"].endswith("+00:00")
