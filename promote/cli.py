@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contract.queries import CHAMPION_ALIAS
+from infra.config.release import ReleaseModel
 from promote import record as records
 from promote import stackfile
 from promote.stages import (
@@ -132,6 +133,16 @@ def _lineage(
     return tags
 
 
+def _rewrite(text: str, plan: Plan, version: int) -> tuple[str, list[ReleaseModel]]:
+    """The target stack file pinning ``version``, checked by the config model."""
+    try:
+        new_text = stackfile.with_model_pin(text, plan.model, version)
+        models = stackfile.check_renders_valid(new_text, plan.target.name, plan.model, version)
+    except ValueError as exc:
+        raise PromotionError(f"--to ({plan.target.name}): {exc}") from exc
+    return new_text, models
+
+
 def promote(args: argparse.Namespace, emit: Callable[[str], None] = print) -> int:
     """Run a promotion, reporting each step through ``emit``."""
     from promote import copy  # noqa: PLC0415 (needs the promote extra: mlflow)
@@ -141,6 +152,8 @@ def promote(args: argparse.Namespace, emit: Callable[[str], None] = print) -> in
         plan.source, args.from_tracking_uri, args.from_token_scope, "--from-tracking-uri"
     )
     target = _server(plan.target, args.to_tracking_uri, args.to_token_scope, "--to-tracking-uri")
+    old_text = plan.target.path.read_text()
+    _rewrite(old_text, plan, 1)  # a pin the config model rejects stops before any copy
     src = copy.resolve_source(source, plan.model, args.version)
     how = f"the {CHAMPION_ALIAS!r} alias" if src.via_alias else "--version"
     emit(f"source: {plan.model} v{src.version} in {plan.source.name} (from {how})")
@@ -161,9 +174,7 @@ def promote(args: argparse.Namespace, emit: Callable[[str], None] = print) -> in
         )
         lineage = {**lineage, **result.lineage}
 
-    old_text = plan.target.path.read_text()
-    new_text = stackfile.with_model_pin(old_text, plan.model, version)
-    new_models = stackfile.check_renders_valid(new_text, plan.target.name, plan.model, version)
+    new_text, new_models = _rewrite(old_text, plan, version)
     rel = plan.target.path.name
     diff = stackfile.unified_diff(old_text, new_text, rel)
     if not diff:

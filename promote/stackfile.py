@@ -118,7 +118,8 @@ def check_renders_valid(text: str, stack: str, model: str, version: int) -> list
     try:
         config = parse_config(config_values)
     except ConfigError as exc:
-        raise ValueError(f"the rewritten Pulumi.{stack}.yaml would be invalid: {exc}") from exc
+        problems = "; ".join(exc.problems)
+        raise ValueError(f"the rewritten Pulumi.{stack}.yaml would be invalid: {problems}") from exc
     pins = {m.name: m.version for m in config.release.models}
     if pins.get(model) != version:
         raise ValueError(f"the rewritten Pulumi.{stack}.yaml pins {pins}, not {model}={version}")

@@ -244,3 +244,14 @@ def test_promote_lineage_carries_the_approval_into_prod(
     assert tags["aks-mlops.promotion.source-run-id"] == "run-123"
     assert tags["aks-mlops.promotion.promoted-by"] == "release-bot"
     assert tags["aks-mlops.promotion.promoted-at"].endswith("+00:00")
+
+
+def test_promote_model_name_the_config_rejects_is_refused_before_any_copy(root: Path) -> None:
+    args = cli._parser().parse_args(
+        _args(root, "--from", "dev", "--to", "test", "--model", "bad name",
+              "--from-tracking-uri", "http://127.0.0.1:9", "--to-tracking-uri", "http://127.0.0.1:9")
+    )  # fmt: skip
+
+    # Port 9 (discard) has no MLflow: reaching a server would fail differently.
+    with pytest.raises(PromotionError, match=r'^--to \(test\): .*release.models\[0\].name \("bad'):
+        cli.promote(args, emit=lambda _line: None)
