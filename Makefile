@@ -19,7 +19,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: cost diff identities images install plan plan-all bootstrap-plan test unit integration \
+.PHONY: promote cost diff identities images install plan plan-all bootstrap-plan test unit integration \
 	services lint typecheck pytest bench clean help constraints promtool checkov \
 	constraints-checkov coverage-config mutation
 
@@ -34,6 +34,8 @@ help:
 	@echo "make cost [STACK=dev|test|prod]  monthly cost at idle and at full scale (offline estimate)"
 	@echo "make images [STACK=dev] [JSON=1] container image inventory of a stack (offline)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
+	@echo "make promote FROM=dev TO=test FROM_TRACKING_URI=... TO_TRACKING_URI=... [MODEL=] [VERSION=] [DRY_RUN=1] [APPROVED_BY=]"
+	@echo "                                 copy a model version to the next stack, pin it in its release block"
 	@echo "make identities [REASON=...]     rewrite identities/<stack>.yaml (golden URNs + Azure ids)"
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
 	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
@@ -100,6 +102,18 @@ FROM ?= dev
 TO ?= prod
 diff: $(PLAN_STAMP)
 	$(PY) -m offline.cli diff --from $(FROM) --to $(TO)
+
+# Promotion of a model version to the next stack (promote/): copies it between the two stacks'
+# MLflow servers (needs mlflow: the promote extra, installed by `make services`) and rewrites
+# Pulumi.$(TO).yaml's release block. make promote FROM=dev TO=test FROM_TRACKING_URI=http://...
+promote: $(SERVICES_STAMP)
+	$(VENV)/bin/aks-mlops-promote --from $(FROM) --to $(TO) \
+		$(if $(MODEL),--model "$(MODEL)") $(if $(VERSION),--version "$(VERSION)") \
+		$(if $(FROM_TRACKING_URI),--from-tracking-uri "$(FROM_TRACKING_URI)") \
+		$(if $(TO_TRACKING_URI),--to-tracking-uri "$(TO_TRACKING_URI)") \
+		$(if $(FROM_TOKEN_SCOPE),--from-token-scope "$(FROM_TOKEN_SCOPE)") \
+		$(if $(TO_TOKEN_SCOPE),--to-token-scope "$(TO_TOKEN_SCOPE)") \
+		$(if $(APPROVED_BY),--approved-by "$(APPROVED_BY)") $(if $(DRY_RUN),--dry-run)
 
 # Offline only (--skip-download): a stack's manifests as `make plan` writes them. Waivers are
 # annotations on the objects (checkov.io/skipN), each with its reason.
