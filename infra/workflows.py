@@ -160,6 +160,7 @@ def build_workflows(cfg: PlatformConfig, inputs: WorkflowInputs) -> BuiltWorkflo
             engine=cfg.vector_db.engine,
             collection=cfg.vector_db.collection,
             dimensions=cfg.vector_db.dimensions,
+            distance=cfg.vector_db.distance,
             credential_secret_name=inputs.vector_credential_secret_name,
             postgres_fqdn=inputs.postgres_fqdn if pgvector else None,
             postgres_login=inputs.vectors_login if pgvector else None,

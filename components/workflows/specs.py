@@ -89,6 +89,8 @@ class VectorStoreAccess:
     """Table or collection."""
     dimensions: int
     """Embedding dimensions."""
+    distance: str
+    """``cosine``, ``l2`` or ``inner_product``: the distance the store's index serves."""
     credential_secret_name: pulumi.Input[str]
     """Key Vault secret ingest reads: the ``vectors_app`` password (pgvector) or the Qdrant
     API key. Pass the secret resource's output so the role assignment waits for it."""
@@ -198,6 +200,7 @@ def ingest_env(args: WorkflowsArgs, ingest: IngestSpec) -> dict[str, pulumi.Inpu
         env.VECTOR_ENGINE: store.engine,
         env.VECTOR_COLLECTION: store.collection,
         env.VECTOR_DIMENSIONS: str(store.dimensions),
+        env.VECTOR_DISTANCE: store.distance,
     }
     if store.engine == "pgvector":
         if store.postgres_fqdn is None or store.postgres_login is None:

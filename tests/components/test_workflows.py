@@ -80,6 +80,7 @@ def _args(**overrides: Any) -> WorkflowsArgs:
             engine="pgvector",
             collection="documents",
             dimensions=384,
+            distance="cosine",
             credential_secret_name="postgres-vectors-password",
             postgres_fqdn="psql-unit.postgres.database.azure.com",
             postgres_login="vectors_app",
@@ -149,6 +150,7 @@ def test_workflows_qdrant_ingest_mounts_the_api_key(run_components: Runner) -> N
         engine="qdrant",
         collection="documents",
         dimensions=384,
+        distance="l2",
         credential_secret_name="qdrant-api-key",
         qdrant_url="http://qdrant.qdrant.svc.cluster.local:6333",
     )

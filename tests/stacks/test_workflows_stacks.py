@@ -127,6 +127,7 @@ def test_workflows_schedule_and_thresholds_come_from_the_stack_file(
     ingest_env = env(pod(ingest["spec"]["jobTargetRef"])["containers"][0])
     assert ingest_env["CHUNK_SIZE"] == str(wf["ingest"]["chunkSize"])
     assert ingest_env["CHUNK_OVERLAP"] == str(wf["ingest"]["chunkOverlap"])
+    assert ingest_env["VECTOR_DISTANCE"] == plain(stack)["vectorDb"].get("distance", "cosine")
 
 
 @pytest.mark.parametrize("stack", STACKS)
