@@ -47,6 +47,7 @@ from infra.observability import (
     build_observability,
     observability_private_dns_zones,
 )
+from infra.workflows import BuiltWorkflows, WorkflowInputs, build_workflows, vectors_login
 from infra.workloads import WorkloadInputs, Workloads, build_workloads
 
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
@@ -71,6 +72,7 @@ class Platform:
     postgres: PostgresServer
     workloads: Workloads
     observability: Observability
+    workflows: BuiltWorkflows | None
 
 
 def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
@@ -419,6 +421,31 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             mlflow_namespace=cfg.mlflow.namespace,
         ),
     )
+    workflows = build_workflows(
+        cfg,
+        WorkflowInputs(
+            resource_group_name=network.resource_group_name,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            tenant_id=client.tenant_id,
+            cluster_resource_id=cluster.resource_id,
+            registry_login_server=registry.login_server,
+            storage_account_name=data_lake.name,
+            container_names=data_lake.container_names,
+            container_resource_ids=dict(data_lake.container_resource_ids),
+            key_vault_name=key_vault.name,
+            key_vault_resource_id=key_vault.resource_id,
+            monitor_workspace_resource_id=observability.prometheus.workspace_resource_id,
+            prometheus_query_endpoint=observability.prometheus.query_endpoint,
+            mlflow_tracking_uri=workloads.mlflow.tracking_uri,
+            vector_credential_secret_name=workloads.vector_store.credential_secret_name,
+            vector_endpoint=workloads.vector_store.endpoint,
+            postgres_fqdn=postgres.fqdn,
+            vectors_login=vectors_login(workloads.database_roles.logins),
+            provider_opts=pulumi.ResourceOptions(providers={"kubernetes": workloads.provider}),
+            namer=namer,
+            tags=tags,
+        ),
+    )
     return Platform(
         network=network,
         cluster=cluster,
@@ -429,6 +456,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         postgres=postgres,
         workloads=workloads,
         observability=observability,
+        workflows=workflows,
     )
 
 

@@ -98,8 +98,11 @@ def vector_namespace(cfg: PlatformConfig) -> str:
 
 
 def platform_namespaces(cfg: PlatformConfig) -> list[str]:
-    """Namespaces whose pods may reach MLflow and the vector store."""
-    return [cfg.mlflow.namespace, vector_namespace(cfg)]
+    """Namespaces whose pods may reach MLflow and the vector store (the workflows' too)."""
+    clients = [cfg.mlflow.namespace, vector_namespace(cfg)]
+    if cfg.workflows.enabled:
+        clients.append(cfg.workflows.namespace)
+    return clients
 
 
 def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:

@@ -24,6 +24,7 @@ from components.kit.kubernetes import BlockDumper
 from offline.runner import OfflineRun, RecordedResource
 
 KUBERNETES_PREFIX = "kubernetes:"
+HELM_PREFIX = "kubernetes:helm.sh/"
 MANIFESTS_DIR = "manifests"
 # Apply order, the way Helm orders a release: what others reference comes first.
 KIND_ORDER: tuple[str, ...] = (
@@ -69,7 +70,12 @@ def manifest(resource: RecordedResource) -> dict[str, Any]:
 
 def kubernetes_resources(run: OfflineRun) -> list[RecordedResource]:
     """The run's Kubernetes objects in apply order (kind, then namespace, then name)."""
-    found = [r for r in run.resources if r.custom and r.type.startswith(KUBERNETES_PREFIX)]
+    # A Helm release is not an object of its own: Helm renders and applies its chart.
+    found = [
+        r
+        for r in run.resources
+        if r.custom and r.type.startswith(KUBERNETES_PREFIX) and not r.type.startswith(HELM_PREFIX)
+    ]
 
     def key(resource: RecordedResource) -> tuple[int, str, str]:
         obj = manifest(resource)

@@ -13,6 +13,7 @@ from bootstrap.roles import CI_ROLES
 from components.kit.shared import BUILT_IN_ROLES
 from offline.monitoring_summary import MONITORING_SUMMARIZERS
 from offline.runner import MASK, RecordedResource
+from offline.workflows_summary import WORKFLOWS_SUMMARIZERS
 
 # The platform's roles and the bootstrap's CI roles, by role definition GUID.
 _ROLE_NAMES = {guid: name for name, guid in {**CI_ROLES, **BUILT_IN_ROLES}.items()}
@@ -281,6 +282,7 @@ SUMMARIZERS: dict[str, Summarizer] = {
     ],
     "pulumi:providers:grafana": lambda i: [f"url {i.get('url')}", "auth Entra token (secret)"],
     **MONITORING_SUMMARIZERS,
+    **WORKFLOWS_SUMMARIZERS,
 }
 
 

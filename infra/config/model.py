@@ -36,6 +36,7 @@ from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
 from infra.config.release import ReleaseConfig
 from infra.config.security import SecurityConfig
+from infra.config.workflows import WorkflowsConfig, check_workflows
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
@@ -174,6 +175,8 @@ class PlatformConfig(ConfigModel):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
     """What the stack runs: workload image digests and model versions (``make promote``)."""
+    workflows: WorkflowsConfig = Field(default_factory=WorkflowsConfig)
+    """The MLOps loop: retrain triggers, ingestion, the monitor, KubeRay."""
 
     @field_validator("workload")
     @classmethod
@@ -272,6 +275,12 @@ class PlatformConfig(ConfigModel):
                 "postgres.privateAccessEnabled", True, "needs network.subnets.postgres"
             )
         self._qdrant_storage()
+        check_workflows(
+            self.workflows,
+            gpu_pools=[p.name for p in self.gpu_pools],
+            cpu_pool=self.cpu_pool.name,
+            workloads_image=self.release.images.workloads,
+        )
         return self
 
     @property

@@ -1,7 +1,8 @@
 """Documentation placeholders in a stack file stop a real deployment.
 
 The shipped stack files carry values that only document what goes there: all-ones / all-twos
-object ids, a documentation IP range (RFC 5737) and a runner VNet in a made-up subscription.
+object ids, a documentation IP range (RFC 5737), a runner VNet in a made-up subscription and a
+workload image pinned to a made-up digest (one hex digit repeated).
 They are valid config (so the offline plan and the tests run on the shipped files), but a real
 ``pulumi up`` or ``pulumi preview`` with any of them would create a cluster nobody can
 administer, open the API server to a range nobody owns, or peer with a VNet that does not
@@ -37,6 +38,15 @@ DOCUMENTATION_RANGES = (
 # subscription 00000000-0000-4000-8000-000000000001, the nil GUID).
 _MAX_PLACEHOLDER_DIGITS = 2
 _SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
+# A real sha256 digest of 64 hex digits never repeats one digit throughout; the stack files
+# document where the CI-built image's digest goes with `@sha256:000…0`.
+_DIGEST = re.compile(r"@sha256:([0-9a-f]{64})$")
+
+
+def is_placeholder_digest(image: str) -> bool:
+    """True for an image pinned to a made-up digest (one hex digit repeated)."""
+    match = _DIGEST.search(image)
+    return match is not None and len(set(match.group(1))) == 1
 
 
 class PlaceholderError(ConfigError):
@@ -103,6 +113,14 @@ def find_placeholders(cfg: PlatformConfig) -> list[str]:
                 "the VNet is in a made-up subscription; put the resource id of your CI "
                 "runners' VNet there",
             )
+    image = cfg.release.images.workloads
+    if image is not None and is_placeholder_digest(image):
+        add(
+            "release.images.workloads",
+            image,
+            "a made-up digest; put the digest CI pushed to this stack's registry there "
+            "(make promote writes it)",
+        )
     return found
 
 

@@ -59,12 +59,13 @@ def test_plan_prints_offline_summary_and_writes_plan_json(tmp_path: Path) -> Non
     assert doc["outputs"]["clusterName"] == "aks-mlops-prod-weu"
     # The shipped file's documentation placeholders: accepted offline, listed as a warning.
     stderr = " ".join(result.stderr.split())
-    assert "WARNING: Pulumi.prod.yaml has 3 documentation placeholder(s)" in stderr
+    assert "WARNING: Pulumi.prod.yaml has 4 documentation placeholder(s)" in stderr
     assert "a real `pulumi preview` / `pulumi up` refuses them before creating anything" in stderr
     assert [p.split(" ", 1)[0] for p in doc["placeholders"]] == [
         "cluster.adminGroupObjectIds[0]",
         "postgres.entraAdmin.objectId",
         "network.peerings.runners",
+        "release.images.workloads",
     ]
 
 

@@ -275,9 +275,11 @@ def test_vector_store_qdrant_network_policy_admits_platform_namespaces(
     (rule,) = policy["ingress"]
 
     assert rule["ports"] == [{"protocol": "TCP", "port": 6333}, {"protocol": "TCP", "port": 6334}]
+    # Ingestion (the workflows namespace) writes vectors.
     assert rule["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == [
         "mlflow",
         "qdrant",
+        "workflows",
     ]
     assert policy["podSelector"]["matchLabels"] == qdrant.selector_labels()
 

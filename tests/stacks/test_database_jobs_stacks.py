@@ -152,6 +152,8 @@ def test_stack_each_identity_reads_only_its_own_database_password(
         assert readers["postgres-vectors-password"] == {
             "db-roles-identity-identity",
             "vector-store-identity-identity",
+            # Ingestion writes vectors as the vectors application (workflows).
+            "workflows-ingest-identity-identity",
         }
     else:
         assert "postgres-vectors-password" not in readers
@@ -195,4 +197,5 @@ def test_stack_apps_mount_their_own_password_never_the_administrators(
     assert mounted.pop("mlflow") == {"postgres-mlflow-password"}
     if stack in PGVECTOR_STACKS:
         assert mounted.pop("vector-store") == {"postgres-vectors-password"}
+        assert mounted.pop("workflows") == {"postgres-vectors-password"}
     assert all("postgres-admin-password" not in names for names in mounted.values())

@@ -151,7 +151,7 @@ def test_claim_placeholders_stop_a_real_deployment_before_any_resource(stack: st
     with pytest.raises(PlaceholderError) as info:
         run_program(stack, encode(stack_values(stack)), monitor=monitor, offline_plan=False)
     assert monitor.records == []
-    assert len(info.value.problems) == 3
+    assert len(info.value.problems) == 4
 
 
 @pytest.mark.parametrize("stack", STACKS)

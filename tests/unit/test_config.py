@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from infra.config import ConfigError, PlatformConfig, from_pulumi_config, parse_config
 from infra.config.cluster import SUPPORTED_KUBERNETES_MINORS
 from infra.config.errors import format_validation_error, show_value
+from infra.config.workflows import CRON_RULE
 from tests.conftest import STACKS, encode, stack_values
 
 P = "aks-mlops:"
@@ -958,6 +959,87 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"release": {"models": [{"name": "churn", "version": 1}, {"name": "churn", "version": 2}]}},
         'release.models[1].name ("churn") is listed twice',
     ),
+    # workflows: triggers, thresholds, pools, chunking, the image they run
+    (
+        "dev",
+        {"workflows.retrain.schedule": "61 3 * * 0"},
+        f'workflows.retrain.schedule ("61 3 * * 0") {CRON_RULE}',
+    ),
+    (
+        "dev",
+        {"workflows.retrain.schedule": "0 3 * *"},
+        f'workflows.retrain.schedule ("0 3 * *") {CRON_RULE}',
+    ),
+    (
+        "dev",
+        {"workflows.retrain.newData.blobThreshold": 0},
+        "workflows.retrain.newData.blobThreshold (0) must be >= 1 (waiting blobs that start one job)",
+    ),
+    (
+        "test",
+        {"workflows.ingest.blobThreshold": -3},
+        "workflows.ingest.blobThreshold (-3) must be >= 1 (waiting blobs that start one job)",
+    ),
+    (
+        "dev",
+        {"workflows.retrain.degradation.driftShare": 1.5},
+        "workflows.retrain.degradation.driftShare (1.5) must be between 0 and 1 (exclusive): the metric is a share",
+    ),
+    (
+        "prod",
+        {"workflows.retrain.degradation.qualityFloor": 0},
+        "workflows.retrain.degradation.qualityFloor (0.0) must be between 0 and 1 (exclusive): the metric is a share",
+    ),
+    (
+        "dev",
+        {"workflows.ingest.chunkOverlap": 800},
+        "workflows.ingest.chunkOverlap (800) must be smaller than chunkSize (800)",
+    ),
+    (
+        "dev",
+        {"workflows.ingest.embedder": "openai"},
+        'workflows.ingest.embedder ("openai") must be hashing or sentence-transformers:<model>',
+    ),
+    (
+        "dev",
+        {"workflows.modelName": "churn model"},
+        "workflows.modelName (\"churn model\") must be 1-63 letters, digits, '.', '-' or '_' (a PromQL label value)",
+    ),
+    (
+        "dev",
+        {"workflows.namespace": "Workflows"},
+        "workflows.namespace (\"Workflows\") must be a DNS-1123 label (lowercase, digits, '-', <= 63)",
+    ),
+    (
+        "dev",
+        {"workflows.ray.namespace": "ray_system"},
+        "workflows.ray.namespace (\"ray_system\") must be a DNS-1123 label (lowercase, digits, '-', <= 63)",
+    ),
+    (
+        "test",
+        {"workflows.retrain.gpuPool": "gpua100"},
+        'workflows.retrain.gpuPool ("gpua100") is not a GPU pool of this stack (gpuPools: gput4)',
+    ),
+    (
+        "dev",
+        {"gpuPools": [], "workflows.ray.enabled": False},
+        'workflows.retrain.gpuPool ("gput4") is not a GPU pool of this stack (gpuPools: none)',
+    ),
+    (
+        "dev",
+        {"workflows.ray.workerPool": None},
+        "workflows.ray.workerPool (null) is required when workflows.ray.enabled is true (a GPU pool or the CPU pool for the Ray workers)",
+    ),
+    (
+        "dev",
+        {"workflows.retrain.gpuPool": None, "gpuPools": []},
+        'workflows.ray.workerPool ("gput4") is not a pool of this stack (cpuPool cpu; gpuPools: none)',
+    ),
+    (
+        "dev",
+        {"release": {}},
+        "release.images.workloads (null) is required when workflows.enabled is true (the image the workflows run)",
+    ),
 ]
 
 
@@ -1203,7 +1285,7 @@ ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], ob
     ),
     (
         "dev",
-        {"release": {"models": [{"name": "churn_model", "version": 12}]}},
+        {"release.models": [{"name": "churn_model", "version": 12}]},
         lambda c: [(m.name, m.version) for m in c.release.models],
         [("churn_model", 12)],
     ),

@@ -14,6 +14,7 @@ from infra.config.placeholders import (
     PlaceholderError,
     enforce_no_placeholders,
     find_placeholders,
+    is_placeholder_digest,
     is_placeholder_guid,
     offline_plan_active,
 )
@@ -41,6 +42,12 @@ VNET = (
     "is a documentation placeholder: the VNet is in a made-up subscription; put the resource "
     "id of your CI runners' VNet there"
 )
+DIGEST = (
+    "is a documentation placeholder: a made-up digest; put the digest CI pushed to this "
+    "stack's registry there (make promote writes it)"
+)
+PLACEHOLDER_IMAGE = "aks-mlops/workloads@sha256:" + "0" * 64
+REAL_IMAGE = "aks-mlops/workloads@sha256:" + "3f9a1c0e7b52d6848e1f0a9c2b7d3e56" * 2
 ONES = "11111111-1111-4111-8111-111111111111"
 TWOS = "22222222-2222-4222-8222-222222222222"
 
@@ -49,16 +56,19 @@ SHIPPED: dict[str, list[str]] = {
         f'cluster.adminGroupObjectIds[0] ("{ONES}") {ADMINS}',
         f'postgres.entraAdmin.objectId ("{ONES}") {PG_ADMIN}',
         f'cluster.apiServer.authorizedIpRanges[0] ("203.0.113.0/24") {RANGE}',
+        f'release.images.workloads ("{PLACEHOLDER_IMAGE}") {DIGEST}',
     ],
     "test": [
         f'cluster.adminGroupObjectIds[0] ("{ONES}") {ADMINS}',
         f'postgres.entraAdmin.objectId ("{ONES}") {PG_ADMIN}',
         f'network.peerings.runners ("{RUNNERS}") {VNET}',
+        f'release.images.workloads ("{PLACEHOLDER_IMAGE}") {DIGEST}',
     ],
     "prod": [
         f'cluster.adminGroupObjectIds[0] ("{TWOS}") {ADMINS}',
         f'postgres.entraAdmin.objectId ("{TWOS}") {PG_ADMIN}',
         f'network.peerings.runners ("{RUNNERS}") {VNET}',
+        f'release.images.workloads ("{PLACEHOLDER_IMAGE}") {DIGEST}',
     ],
 }
 REAL_GROUP = "5f0c7a1e-93d2-4b8e-a6c4-2e9d81b07f35"
@@ -76,6 +86,7 @@ def _real(stack: str) -> dict[str, Any]:
         _set(values, "cluster.apiServer.authorizedIpRanges", ["20.50.60.0/28"])
     if "peerings" in values["aks-mlops:network"]:
         _set(values, "network.peerings", {"runners": REAL_RUNNERS})
+    _set(values, "release.images.workloads", REAL_IMAGE)
     return values
 
 
@@ -114,13 +125,26 @@ def test_placeholders_guid_shape(value: str, expected: bool) -> None:
     assert is_placeholder_guid(value) is expected
 
 
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (PLACEHOLDER_IMAGE, True),
+        ("aks-mlops/workloads@sha256:" + "f" * 64, True),
+        (REAL_IMAGE, False),
+        ("aks-mlops/workloads:1.4.0", False),
+    ],
+)
+def test_placeholders_digest_shape(image: str, expected: bool) -> None:
+    assert is_placeholder_digest(image) is expected
+
+
 def test_placeholders_stop_a_real_deployment_naming_each(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(OFFLINE_PLAN_ENV, raising=False)
     with pytest.raises(PlaceholderError) as info:
         enforce_no_placeholders(parse_config(encode(stack_values("test"))))
     assert info.value.problems == SHIPPED["test"]
     assert str(info.value).startswith(
-        "the stack file still has 3 documentation placeholder(s); replace them before a real "
+        "the stack file still has 4 documentation placeholder(s); replace them before a real "
         "deployment:\n  - cluster.adminGroupObjectIds[0]"
     )
 
@@ -133,9 +157,9 @@ def test_placeholders_warned_in_the_offline_plan(monkeypatch: pytest.MonkeyPatch
     found = enforce_no_placeholders(parse_config(encode(stack_values("dev"))))
     assert found == SHIPPED["dev"]
     assert warned == [
-        "offline plan: 3 documentation placeholder(s) a real deployment refuses: "
+        "offline plan: 4 documentation placeholder(s) a real deployment refuses: "
         "cluster.adminGroupObjectIds[0], postgres.entraAdmin.objectId, "
-        "cluster.apiServer.authorizedIpRanges[0]"
+        "cluster.apiServer.authorizedIpRanges[0], release.images.workloads"
     ]
 
 
