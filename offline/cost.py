@@ -11,7 +11,9 @@ no egress, and nothing Azure creates on its own (the AKS load balancer and its p
 
 from __future__ import annotations
 
+import functools
 import math
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,16 @@ from typing import Any
 
 import yaml
 
+from infra.config.vm_sizes import vcpus
 from offline.runner import OfflineRun, RecordedResource
 from offline.summary import azure_name
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
-UNITS = ("hour", "day", "month", "gb-month", "10k-operations")
+UNITS = ("hour", "day", "month", "gb", "gb-month", "10k-operations", "vcore-hour")
+# Read by the per-resource rules next to the table's assumptions: the node pools' vCores (idle
+# and full scale), which per-vCore items (Defender for Containers) are priced by.
+POOL_VCORES_IDLE = "_poolVcoresIdle"
+POOL_VCORES_FULL = "_poolVcoresFull"
 
 
 class PriceTableError(ValueError):
@@ -37,12 +44,15 @@ class Price:
     item: str
     region: str
     unit: str
-    usd: float
-    source: str
+    usd: float | None
+    """None: no source gave the number (the row says where to look); priced as unknown."""
+    source: str | None
     official: bool
     as_of: str | None
     read: str | None
     note: str = ""
+    lookup: str = ""
+    """Where to read the number (an Azure Retail Prices API query) when ``usd`` is None."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,46 +74,67 @@ class PriceTable:
         """How many ``unit``s a month holds (an hour-priced item runs all month)."""
         return {
             "hour": self.hours_per_month,
+            "vcore-hour": self.hours_per_month,
             "day": self.hours_per_month / 24,
         }.get(unit, 1.0)
 
 
-def load_prices(path: Path = PRICES_FILE) -> PriceTable:
-    """Read and check the price table."""
-    doc = yaml.safe_load(path.read_text())
-    rows = []
-    for n, row in enumerate(doc.get("prices") or []):
-        where = f"{path.name}: prices[{n}]"
-        missing = {"item", "region", "unit", "usd", "source", "official"} - set(row)
-        if missing:
-            raise PriceTableError(f"{where} lacks {', '.join(sorted(missing))}")
-        if row["unit"] not in UNITS:
-            raise PriceTableError(f"{where}.unit ({row['unit']}) must be one of {UNITS}")
-        usd = row["usd"]
+def _row(n: int, row: Mapping[str, Any], name: str) -> Price:
+    where = f"{name}: prices[{n}]"
+    missing = {"item", "region", "unit", "usd"} - set(row)
+    if missing:
+        raise PriceTableError(f"{where} lacks {', '.join(sorted(missing))}")
+    if row["unit"] not in UNITS:
+        raise PriceTableError(f"{where}.unit ({row['unit']}) must be one of {UNITS}")
+    usd = row["usd"]
+    if usd is None:
+        # An unknown price: the row documents the item and where its price is read.
+        if not str(row.get("lookup", "")).startswith("https://"):
+            raise PriceTableError(f"{where}.lookup must be an https URL when usd is null")
+        if row.get("source") is not None:
+            raise PriceTableError(f"{where}: a source without a price (usd is null)")
+    else:
         if isinstance(usd, bool) or not isinstance(usd, int | float) or usd < 0:
-            raise PriceTableError(f"{where}.usd ({usd}) must be a number >= 0")
+            raise PriceTableError(f"{where}.usd ({usd}) must be a number >= 0 or null")
+        absent = {"source", "official"} - set(row)
+        if absent:
+            raise PriceTableError(f"{where} lacks {', '.join(sorted(absent))}")
         if not str(row["source"]).startswith("https://"):
             raise PriceTableError(f"{where}.source must be an https URL")
-        rows.append(
-            Price(
-                item=str(row["item"]),
-                region=str(row["region"]),
-                unit=str(row["unit"]),
-                usd=float(usd),
-                source=str(row["source"]),
-                official=bool(row["official"]),
-                as_of=None if row.get("asOf") is None else str(row["asOf"]),
-                read=None if row.get("read") is None else str(row["read"]),
-                note=str(row.get("note") or ""),
-            )
-        )
+    return Price(
+        item=str(row["item"]),
+        region=str(row["region"]),
+        unit=str(row["unit"]),
+        usd=None if usd is None else float(usd),
+        source=None if row.get("source") is None else str(row["source"]),
+        official=bool(row.get("official", False)),
+        as_of=None if row.get("asOf") is None else str(row["asOf"]),
+        read=None if row.get("read") is None else str(row["read"]),
+        note=str(row.get("note") or ""),
+        lookup=str(row.get("lookup") or ""),
+    )
+
+
+def load_prices(path: Path = PRICES_FILE) -> PriceTable:
+    """Read and check the price table (parsed once per file and modification time)."""
+    return _load_prices(path.resolve(), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_prices(path: Path, _mtime_ns: int) -> PriceTable:
+    # The C loader when PyYAML has it: the table is read for every plan, cost and diff.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(), Loader=loader)
+    rows = [_row(n, row, path.name) for n, row in enumerate(doc.get("prices") or [])]
     keys = [(p.item, p.region) for p in rows]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
         raise PriceTableError(f"{path.name}: duplicate rows for {dupes}")
     return PriceTable(
         hours_per_month=float(doc.get("hoursPerMonth", 730)),
-        assumptions={k: float(v) for k, v in (doc.get("assumptions") or {}).items()},
+        assumptions=types.MappingProxyType(
+            {k: float(v) for k, v in (doc.get("assumptions") or {}).items()}
+        ),
         prices=tuple(rows),
     )
 
@@ -153,9 +184,14 @@ class LineItem:
     def _amount(self, quantity: float, table: PriceTable) -> Amount:
         if quantity == 0:
             return Amount()  # nothing runs: $0 exactly, whatever the price
-        if self.price is None or math.isnan(quantity):
+        if self.price is None or self.price.usd is None or math.isnan(quantity):
             return Amount(unknown=(self.item,))
         return Amount(quantity * self.price.usd * table.per_month(self.price.unit))
+
+    @property
+    def priced(self) -> bool:
+        """True when the table gives this item a number."""
+        return self.price is not None and self.price.usd is not None
 
     def idle(self, table: PriceTable) -> Amount:
         """Monthly cost with every pool at its minimum."""
@@ -197,8 +233,8 @@ class CostReport:
         return sum((i.full(self.table) for i in self.items), Amount())
 
     def unknown_items(self) -> list[str]:
-        """Priced items the table has no row for."""
-        return sorted({i.item for i in self.items if i.price is None})
+        """Priced items the table gives no number for (no row, or a row with ``usd: null``)."""
+        return sorted({i.item for i in self.items if not i.priced})
 
     def over_budget(self) -> bool:
         """True when the idle cost's known part alone exceeds the budget."""
@@ -223,8 +259,11 @@ class CostReport:
             f"data lake: {a.get('dataLakeGb', 0):g} GB stored (hot tier)",
             f"Key Vault: {a.get('keyVaultOperationsPerMonth', 0):g} operations/month",
             f"Log Analytics: {a.get('logAnalyticsGbPerDay', 0):g} GB/day ingested",
-            "not estimated: egress, data processed by private endpoints, AKS's own load "
-            "balancer and public IP, backups beyond the free allowance",
+            "Defender for Containers (when a stack enables it): the pools' vCores, idle and "
+            "full scale",
+            "not estimated: egress, data processed by private endpoints and NAT gateways, VNet "
+            "peering transfer, private DNS queries, AKS's own load balancer and public IP, "
+            "backups beyond the free allowance, Grafana active users",
         ]
 
     def as_json(self) -> dict[str, Any]:
@@ -252,6 +291,7 @@ class CostReport:
                     "unit": i.price.unit if i.price else None,
                     "unitUsd": i.price.usd if i.price else None,
                     "source": i.price.source if i.price else None,
+                    "lookup": i.price.lookup if i.price else None,
                     "idle": i.idle(self.table).as_json(),
                     "fullScale": i.full(self.table).as_json(),
                     "note": i.note,
@@ -275,13 +315,17 @@ def _num(value: Any, default: float = 0.0) -> float:
     return float(value)
 
 
-def _pool(pool: Mapping[str, Any]) -> list[Quantity]:
-    size = str(pool.get("vmSize"))
+def _node_counts(pool: Mapping[str, Any]) -> tuple[float, float]:
+    """(idle, full scale) node count: min and max when autoscaling, else the fixed count."""
     count = _num(pool.get("count"))
     if pool.get("enableAutoScaling"):
-        low, high = _num(pool.get("minCount"), count), _num(pool.get("maxCount"), count)
-    else:
-        low = high = count
+        return _num(pool.get("minCount"), count), _num(pool.get("maxCount"), count)
+    return count, count
+
+
+def _pool(pool: Mapping[str, Any]) -> list[Quantity]:
+    size = str(pool.get("vmSize"))
+    low, high = _node_counts(pool)
     spot = pool.get("scaleSetPriority") == "Spot"
     item = f"{'vm-spot' if spot else 'vm'}:{size}"
     # The OS disk: ephemeral disks live on the VM's own storage (no separate charge); a
@@ -316,23 +360,56 @@ def _postgres(i: Mapping[str, Any], _: Mapping[str, float]) -> list[Quantity]:
     return out
 
 
+def _claim(spec: Mapping[str, Any], replicas: float) -> Quantity:
+    size = str(((spec.get("resources") or {}).get("requests") or {}).get("storage", ""))
+    gib = float(size[:-2]) if size.endswith("Gi") and size[:-2].isdigit() else math.nan
+    item = f"k8s-volume-gb:{spec.get('storageClassName')}"
+    return (item, gib * replicas, gib * replicas, f"{replicas:g} x {size}")
+
+
 def _statefulset(i: Mapping[str, Any], _: Mapping[str, float]) -> list[Quantity]:
     spec = i.get("spec") or {}
     replicas = _num(spec.get("replicas"), 1)
-    out: list[Quantity] = []
-    for claim in spec.get("volumeClaimTemplates") or []:
-        c = claim.get("spec") or {}
-        size = str(((c.get("resources") or {}).get("requests") or {}).get("storage", ""))
-        gib = float(size[:-2]) if size.endswith("Gi") and size[:-2].isdigit() else math.nan
-        item = f"k8s-volume-gb:{c.get('storageClassName')}"
-        out.append((item, gib * replicas, gib * replicas, f"{replicas:g} x {size}"))
-    return out
+    return [_claim(c.get("spec") or {}, replicas) for c in spec.get("volumeClaimTemplates") or []]
 
 
 def _vault(i: Mapping[str, Any], a: Mapping[str, float]) -> list[Quantity]:
     sku = ((i.get("properties") or {}).get("sku") or {}).get("name")
     ops = a.get("keyVaultOperationsPerMonth", 0)
     return [(f"key-vault-10k-operations:{sku}", ops / 10_000, ops / 10_000, f"{ops:g} operations")]
+
+
+def _log_analytics(_: Mapping[str, Any], a: Mapping[str, float]) -> list[Quantity]:
+    per_day = a.get("logAnalyticsGbPerDay", 0)
+    gb = per_day * a.get("hoursPerMonth", 730) / 24
+    return [("log-analytics-gb", gb, gb, f"{per_day:g} GB/day assumed")]
+
+
+def _defender(i: Mapping[str, Any], a: Mapping[str, float]) -> list[Quantity]:
+    # Defender for Containers is charged per vCore of the cluster's nodes: the pools' vCores.
+    if str(i.get("pricingName")) != "Containers" or str(i.get("pricingTier")) != "Standard":
+        return []
+    low, high = a.get(POOL_VCORES_IDLE, math.nan), a.get(POOL_VCORES_FULL, math.nan)
+    return [("defender-containers-vcore-hour", low, high, f"{low:g}-{high:g} vCores")]
+
+
+def pool_vcores(run: OfflineRun) -> tuple[float, float]:
+    """The node pools' vCores with every pool at min and at max (NaN if a size is unreadable)."""
+    pools: list[Mapping[str, Any]] = []
+    for r in run.resources:
+        if r.type == "azure-native:containerservice:ManagedCluster":
+            pools.extend(r.inputs.get("agentPoolProfiles") or [])
+        elif r.type == "azure-native:containerservice:AgentPool":
+            pools.append(r.inputs)
+    low = high = 0.0
+    for pool in pools:
+        found = vcpus(str(pool.get("vmSize")))
+        cores = math.nan if found is None else float(found)
+        idle, full = _node_counts(pool)
+        # Zero nodes are zero vCores whatever the size.
+        low += idle * cores if idle else 0.0
+        high += full * cores if full else 0.0
+    return low, high
 
 
 RULES: dict[str, Rule] = {
@@ -353,15 +430,7 @@ RULES: dict[str, Rule] = {
     "azure-native:dbforpostgresql:Server": _postgres,
     "azure-native:network:PrivateEndpoint": lambda i, _: [("private-endpoint-hour", 1, 1, "")],
     "azure-native:privatedns:PrivateZone": lambda i, _: [("private-dns-zone", 1, 1, "")],
-    "azure-native:operationalinsights:Workspace": lambda i, a: [
-        (
-            "log-analytics-gb",
-            a.get("logAnalyticsGbPerDay", 0) * 730 / 24,
-            a.get("logAnalyticsGbPerDay", 0) * 730 / 24,
-            f"{a.get('logAnalyticsGbPerDay', 0):g} GB/day assumed",
-        )
-    ],
-    "kubernetes:apps/v1:StatefulSet": _statefulset,
+    "azure-native:operationalinsights:Workspace": _log_analytics,
     "azure-native:dashboard:Grafana": lambda i, _: [
         (f"grafana-instance-hour:{(i.get('sku') or {}).get('name')}", 1, 1, "")
     ],
@@ -369,7 +438,59 @@ RULES: dict[str, Rule] = {
     "azure-native:monitor:AzureMonitorWorkspace": lambda i, _: [
         ("amw-metric-samples-10m", math.nan, math.nan, "usage not estimated")
     ],
+    "azure-native:security:Pricing": _defender,
+    "azure-native:network:NatGateway": lambda i, _: [("nat-gateway-hour", 1, 1, "")],
+    "azure-native:network:PublicIPAddress": lambda i, _: [
+        (f"public-ip:{(i.get('sku') or {}).get('name')}", 1, 1, "")
+    ],
+    # Kubernetes objects cost nothing by themselves (they run on the pools priced above),
+    # except the Azure disks their volume claims create.
+    "kubernetes:apps/v1:StatefulSet": _statefulset,
+    "kubernetes:core/v1:PersistentVolumeClaim": lambda i, _: [_claim(i.get("spec") or {}, 1)],
 }
+# Azure types with no charge of their own: configuration of a priced resource (its charge is
+# on that resource's row), identity and access objects, or routing through the VNet (whose
+# traffic charges are listed as not estimated). Any other Azure type without a rule is listed
+# as `unpriced:<type>` and is unknown, never $0.
+NO_CHARGE_OF_THEIR_OWN = frozenset(
+    {
+        "azure-native:resources:ResourceGroup",
+        "azure-native:authorization:RoleAssignment",
+        "azure-native:authorization:PolicyAssignment",
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "azure-native:containerservice:MaintenanceConfiguration",
+        "azure-native:network:VirtualNetwork",
+        "azure-native:network:Subnet",
+        "azure-native:network:NetworkSecurityGroup",
+        "azure-native:network:RouteTable",
+        "azure-native:network:PrivateDnsZoneGroup",
+        "azure-native:network:VirtualNetworkPeering",
+        "azure-native:keyvault:Secret",
+        "azure-native:dbforpostgresql:Database",
+        "azure-native:dbforpostgresql:Configuration",
+        "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra",
+        "azure-native:dbforpostgresql:FirewallRule",
+        "azure-native:storage:BlobContainer",
+        "azure-native:storage:BlobServiceProperties",
+        "azure-native:storage:ManagementPolicy",
+        "azure-native:monitor:DiagnosticSetting",
+        "azure-native:monitor:DataCollectionEndpoint",
+        "azure-native:monitor:DataCollectionRule",
+        "azure-native:monitor:DataCollectionRuleAssociation",
+    }
+)
+UNPRICED_PREFIX = "unpriced:"
+
+
+def _quantities(r: RecordedResource, context: Mapping[str, float]) -> list[Quantity]:
+    rule = RULES.get(r.type)
+    if rule is not None:
+        return rule(r.inputs, context)
+    if r.type.startswith("azure-native:") and r.type not in NO_CHARGE_OF_THEIR_OWN:
+        # A type nobody has priced yet (a new resource): unknown with its type, never free.
+        return [(f"{UNPRICED_PREFIX}{r.type}", 1, 1, "no price rule for this Azure type")]
+    return []
 
 
 def _top_components(resources: Iterable[RecordedResource]) -> dict[str, str]:
@@ -397,12 +518,18 @@ def estimate(
     table = table or load_prices()
     region = _region(run)
     tops = _top_components(run.resources)
+    low, high = pool_vcores(run)
+    context = {
+        **table.assumptions,
+        "hoursPerMonth": table.hours_per_month,
+        POOL_VCORES_IDLE: low,
+        POOL_VCORES_FULL: high,
+    }
     items: list[LineItem] = []
     for r in run.resources:
-        rule = RULES.get(r.type)
-        if not r.custom or rule is None:
+        if not r.custom:
             continue
-        for item, idle, full, note in rule(r.inputs, table.assumptions):
+        for item, idle, full, note in _quantities(r, context):
             items.append(
                 LineItem(
                     component=tops[r.urn],
