@@ -189,17 +189,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
         err.print(f"error: stack {args.stack}: {exc}", markup=False)
         err.print("nothing was planned or written.", markup=False)
         return EXIT_CONFIG
+    # Graphviz draws the picture in the background while the plan does the rest.
+    pending = picture.start_render(run, out_dir) if args.picture else None
     config, _ = load_stack_config(args.stack, Path(args.project_dir))
-    placeholders = find_placeholders(parse_config(config))
+    parsed = parse_config(config)
+    placeholders = find_placeholders(parsed)
     path = write_plan(run, out_dir, placeholders)
     manifests = write_manifests(run, out_dir)
-    parsed = parse_config(config)
     levels = parsed.policy.levels()
     found = policy_findings(run, levels)
     report = cost.estimate(run, budget_usd=parsed.cost.monthly_budget_usd)
     pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
     with err.status("drawing the architecture picture"):
-        pictures = picture.render(run, out_dir) if args.picture else []
+        pictures = pending.wait() if pending else []
     if args.json:
         document = plan_document(run, placeholders)
         document["policy"] = {"levels": levels, "findings": [asdict(f) for f in found]}
