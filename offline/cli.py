@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from infra.config import ConfigError, parse_config
+from infra.config import ConfigError, PlatformConfig, parse_config
 from infra.config.placeholders import find_placeholders
 from offline import compare, cost, identities, images, picture
 from offline.manifests import write_manifests
@@ -335,14 +335,21 @@ def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two stacks side by side."""
     err = Console(stderr=True, highlight=False, width=args.width)
     project = Path(args.project_dir)
-    planned = []
+    configs: dict[str, PlatformConfig] = {}
+    # Both stack files are checked before either program runs: bad input fails in seconds.
     for stack in (args.from_stack, args.to_stack):
         try:
-            config = parse_config(load_stack_config(stack, project)[0])
-            planned.append((run_stack(stack, project), config))
+            configs[stack] = parse_config(load_stack_config(stack, project)[0])
         except FileNotFoundError as exc:
             err.print(f"error: {exc}", markup=False)
             return EXIT_CONFIG
+        except ConfigError as exc:
+            err.print(f"error: stack {stack}: {exc}", markup=False)
+            return EXIT_CONFIG
+    planned = []
+    for stack in (args.from_stack, args.to_stack):
+        try:
+            planned.append((run_stack(stack, project), configs[stack]))
         except ConfigError as exc:
             err.print(f"error: stack {stack}: {exc}", markup=False)
             return EXIT_CONFIG
