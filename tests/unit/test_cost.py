@@ -283,8 +283,8 @@ def test_cost_every_item_of_shipped_stacks_has_a_row(
     assert missing == []
 
 
-# VM sizes of the shipped stack files that the shipped table has no row for (so `make plan`
-# shows them as unknown). Adding a sourced price row removes a size from this list.
+# VM sizes of the shipped stack files that the shipped table has no number for (an unknown
+# row, so `make plan` shows them as unknown). Filling a row's `usd` removes a size from here.
 UNPRICED_VM_SIZES = {
     "dev": {"vm:Standard_D4ds_v5", "vm-spot:Standard_NC4as_T4_v3"},
     "test": {"vm:Standard_D4ds_v5", "vm:Standard_NC8as_T4_v3"},
