@@ -279,7 +279,8 @@ def print_cost(report: cost.CostReport, console: Console) -> None:
     unknown = report.unknown_items()
     if unknown:
         console.print(
-            f"  unknown prices (no sourced number, shown as unknown, never $0): {', '.join(unknown)}",
+            "  unknown prices (no sourced number, shown as unknown, never $0): "
+            + ", ".join(unknown),
             markup=False,
             soft_wrap=True,
         )
