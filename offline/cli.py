@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from infra.config import ConfigError, parse_config
+from infra.config import ConfigError, PlatformConfig, parse_config
 from infra.config.placeholders import find_placeholders
 from offline import compare, cost, identities, images, picture
 from offline.manifests import write_manifests
@@ -189,17 +189,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
         err.print(f"error: stack {args.stack}: {exc}", markup=False)
         err.print("nothing was planned or written.", markup=False)
         return EXIT_CONFIG
+    # Graphviz draws the picture in the background while the plan does the rest.
+    pending = picture.start_render(run, out_dir) if args.picture else None
     config, _ = load_stack_config(args.stack, Path(args.project_dir))
-    placeholders = find_placeholders(parse_config(config))
+    parsed = parse_config(config)
+    placeholders = find_placeholders(parsed)
     path = write_plan(run, out_dir, placeholders)
     manifests = write_manifests(run, out_dir)
-    parsed = parse_config(config)
     levels = parsed.policy.levels()
     found = policy_findings(run, levels)
     report = cost.estimate(run, budget_usd=parsed.cost.monthly_budget_usd)
     pack_config = write_pack_config(levels, out_dir / run.stack / "policy-config.json")
     with err.status("drawing the architecture picture"):
-        pictures = picture.render(run, out_dir) if args.picture else []
+        pictures = pending.wait() if pending else []
     if args.json:
         document = plan_document(run, placeholders)
         document["policy"] = {"levels": levels, "findings": [asdict(f) for f in found]}
@@ -277,7 +279,8 @@ def print_cost(report: cost.CostReport, console: Console) -> None:
     unknown = report.unknown_items()
     if unknown:
         console.print(
-            f"  unknown prices (no sourced row, shown as unknown, never $0): {', '.join(unknown)}",
+            "  unknown prices (no sourced number, shown as unknown, never $0): "
+            + ", ".join(unknown),
             markup=False,
             soft_wrap=True,
         )
@@ -333,14 +336,21 @@ def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two stacks side by side."""
     err = Console(stderr=True, highlight=False, width=args.width)
     project = Path(args.project_dir)
-    planned = []
+    configs: dict[str, PlatformConfig] = {}
+    # Both stack files are checked before either program runs: bad input fails in seconds.
     for stack in (args.from_stack, args.to_stack):
         try:
-            config = parse_config(load_stack_config(stack, project)[0])
-            planned.append((run_stack(stack, project), config))
+            configs[stack] = parse_config(load_stack_config(stack, project)[0])
         except FileNotFoundError as exc:
             err.print(f"error: {exc}", markup=False)
             return EXIT_CONFIG
+        except ConfigError as exc:
+            err.print(f"error: stack {stack}: {exc}", markup=False)
+            return EXIT_CONFIG
+    planned = []
+    for stack in (args.from_stack, args.to_stack):
+        try:
+            planned.append((run_stack(stack, project), configs[stack]))
         except ConfigError as exc:
             err.print(f"error: stack {stack}: {exc}", markup=False)
             return EXIT_CONFIG

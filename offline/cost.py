@@ -1,29 +1,35 @@
 """Monthly cost of a stack from its offline run: idle (pools at min) and full scale (at max).
 
-Reads the recorded resources' wire-name inputs (what would be sent to Azure) and prices them
-with the table in ``offline/prices.yaml``: every row there names its source. A priced item
-without a row is *unknown* and stays unknown through every sum (a total with an unknown part
-reads ``>= $X + unknown``); it is never counted as $0. A quantity of zero (a GPU pool at min 0)
-costs exactly $0 whatever its price. Usage-based items (GB stored, operations) are priced at
-the table's stated assumptions. It is an estimate of list prices, not a bill: no discounts,
-no egress, and nothing Azure creates on its own (the AKS load balancer and its public IP).
+Reads the recorded resources' wire-name inputs (what would be sent to Azure), turns them into
+price items (``offline/cost_rules.py``) and prices them with the table in
+``offline/prices.yaml``: a row there either names the source of its number or, with
+``usd: null``, says where the number is read. An item without a number (no row, a null row,
+an Azure type nobody has a rule for) is *unknown* and stays unknown through every sum (a total
+with an unknown part reads ``>= $X + unknown``); it is never counted as $0. A quantity of
+zero (a GPU pool at min 0) costs exactly $0 whatever its price. Usage-based items (GB stored,
+operations) are priced at the table's stated assumptions. It is an estimate of list prices,
+not a bill: no discounts, no egress, and nothing Azure creates on its own (the AKS load
+balancer and its public IP).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from offline.cost_rules import POOL_VCORES_FULL, POOL_VCORES_IDLE, pool_vcores, quantities
 from offline.runner import OfflineRun, RecordedResource
 from offline.summary import azure_name
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
-UNITS = ("hour", "day", "month", "gb-month", "10k-operations")
+UNITS = ("hour", "day", "month", "gb", "gb-month", "10k-operations", "vcore-hour")
 
 
 class PriceTableError(ValueError):
@@ -37,12 +43,15 @@ class Price:
     item: str
     region: str
     unit: str
-    usd: float
-    source: str
+    usd: float | None
+    """None: no source gave the number (the row says where to look); priced as unknown."""
+    source: str | None
     official: bool
     as_of: str | None
     read: str | None
     note: str = ""
+    lookup: str = ""
+    """Where to read the number (an Azure Retail Prices API query) when ``usd`` is None."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,46 +73,67 @@ class PriceTable:
         """How many ``unit``s a month holds (an hour-priced item runs all month)."""
         return {
             "hour": self.hours_per_month,
+            "vcore-hour": self.hours_per_month,
             "day": self.hours_per_month / 24,
         }.get(unit, 1.0)
 
 
-def load_prices(path: Path = PRICES_FILE) -> PriceTable:
-    """Read and check the price table."""
-    doc = yaml.safe_load(path.read_text())
-    rows = []
-    for n, row in enumerate(doc.get("prices") or []):
-        where = f"{path.name}: prices[{n}]"
-        missing = {"item", "region", "unit", "usd", "source", "official"} - set(row)
-        if missing:
-            raise PriceTableError(f"{where} lacks {', '.join(sorted(missing))}")
-        if row["unit"] not in UNITS:
-            raise PriceTableError(f"{where}.unit ({row['unit']}) must be one of {UNITS}")
-        usd = row["usd"]
+def _row(n: int, row: Mapping[str, Any], name: str) -> Price:
+    where = f"{name}: prices[{n}]"
+    missing = {"item", "region", "unit", "usd"} - set(row)
+    if missing:
+        raise PriceTableError(f"{where} lacks {', '.join(sorted(missing))}")
+    if row["unit"] not in UNITS:
+        raise PriceTableError(f"{where}.unit ({row['unit']}) must be one of {UNITS}")
+    usd = row["usd"]
+    if usd is None:
+        # An unknown price: the row documents the item and where its price is read.
+        if not str(row.get("lookup", "")).startswith("https://"):
+            raise PriceTableError(f"{where}.lookup must be an https URL when usd is null")
+        if row.get("source") is not None:
+            raise PriceTableError(f"{where}: a source without a price (usd is null)")
+    else:
         if isinstance(usd, bool) or not isinstance(usd, int | float) or usd < 0:
-            raise PriceTableError(f"{where}.usd ({usd}) must be a number >= 0")
+            raise PriceTableError(f"{where}.usd ({usd}) must be a number >= 0 or null")
+        absent = {"source", "official"} - set(row)
+        if absent:
+            raise PriceTableError(f"{where} lacks {', '.join(sorted(absent))}")
         if not str(row["source"]).startswith("https://"):
             raise PriceTableError(f"{where}.source must be an https URL")
-        rows.append(
-            Price(
-                item=str(row["item"]),
-                region=str(row["region"]),
-                unit=str(row["unit"]),
-                usd=float(usd),
-                source=str(row["source"]),
-                official=bool(row["official"]),
-                as_of=None if row.get("asOf") is None else str(row["asOf"]),
-                read=None if row.get("read") is None else str(row["read"]),
-                note=str(row.get("note") or ""),
-            )
-        )
+    return Price(
+        item=str(row["item"]),
+        region=str(row["region"]),
+        unit=str(row["unit"]),
+        usd=None if usd is None else float(usd),
+        source=None if row.get("source") is None else str(row["source"]),
+        official=bool(row.get("official", False)),
+        as_of=None if row.get("asOf") is None else str(row["asOf"]),
+        read=None if row.get("read") is None else str(row["read"]),
+        note=str(row.get("note") or ""),
+        lookup=str(row.get("lookup") or ""),
+    )
+
+
+def load_prices(path: Path = PRICES_FILE) -> PriceTable:
+    """Read and check the price table (parsed once per file and modification time)."""
+    return _load_prices(path.resolve(), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_prices(path: Path, _mtime_ns: int) -> PriceTable:
+    # The C loader when PyYAML has it: the table is read for every plan, cost and diff.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(), Loader=loader)
+    rows = [_row(n, row, path.name) for n, row in enumerate(doc.get("prices") or [])]
     keys = [(p.item, p.region) for p in rows]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
         raise PriceTableError(f"{path.name}: duplicate rows for {dupes}")
     return PriceTable(
         hours_per_month=float(doc.get("hoursPerMonth", 730)),
-        assumptions={k: float(v) for k, v in (doc.get("assumptions") or {}).items()},
+        assumptions=types.MappingProxyType(
+            {k: float(v) for k, v in (doc.get("assumptions") or {}).items()}
+        ),
         prices=tuple(rows),
     )
 
@@ -153,9 +183,14 @@ class LineItem:
     def _amount(self, quantity: float, table: PriceTable) -> Amount:
         if quantity == 0:
             return Amount()  # nothing runs: $0 exactly, whatever the price
-        if self.price is None or math.isnan(quantity):
+        if self.price is None or self.price.usd is None or math.isnan(quantity):
             return Amount(unknown=(self.item,))
         return Amount(quantity * self.price.usd * table.per_month(self.price.unit))
+
+    @property
+    def priced(self) -> bool:
+        """True when the table gives this item a number."""
+        return self.price is not None and self.price.usd is not None
 
     def idle(self, table: PriceTable) -> Amount:
         """Monthly cost with every pool at its minimum."""
@@ -197,8 +232,8 @@ class CostReport:
         return sum((i.full(self.table) for i in self.items), Amount())
 
     def unknown_items(self) -> list[str]:
-        """Priced items the table has no row for."""
-        return sorted({i.item for i in self.items if i.price is None})
+        """Priced items the table gives no number for (no row, or a row with ``usd: null``)."""
+        return sorted({i.item for i in self.items if not i.priced})
 
     def over_budget(self) -> bool:
         """True when the idle cost's known part alone exceeds the budget."""
@@ -223,8 +258,11 @@ class CostReport:
             f"data lake: {a.get('dataLakeGb', 0):g} GB stored (hot tier)",
             f"Key Vault: {a.get('keyVaultOperationsPerMonth', 0):g} operations/month",
             f"Log Analytics: {a.get('logAnalyticsGbPerDay', 0):g} GB/day ingested",
-            "not estimated: egress, data processed by private endpoints, AKS's own load "
-            "balancer and public IP, backups beyond the free allowance",
+            "Defender for Containers (when a stack enables it): the pools' vCores, idle and "
+            "full scale",
+            "not estimated: egress, data processed by private endpoints and NAT gateways, VNet "
+            "peering transfer, private DNS queries, AKS's own load balancer and public IP, "
+            "backups beyond the free allowance, Grafana active users",
         ]
 
     def as_json(self) -> dict[str, Any]:
@@ -252,6 +290,7 @@ class CostReport:
                     "unit": i.price.unit if i.price else None,
                     "unitUsd": i.price.usd if i.price else None,
                     "source": i.price.source if i.price else None,
+                    "lookup": i.price.lookup if i.price else None,
                     "idle": i.idle(self.table).as_json(),
                     "fullScale": i.full(self.table).as_json(),
                     "note": i.note,
@@ -261,115 +300,6 @@ class CostReport:
             "unknownItems": self.unknown_items(),
             "assumptions": self.assumptions(),
         }
-
-
-# --- what each resource type costs -------------------------------------------------------
-
-Quantity = tuple[str, float, float, str]  # (price item, idle quantity, full quantity, note)
-Rule = Callable[[Mapping[str, Any], Mapping[str, float]], list[Quantity]]
-
-
-def _num(value: Any, default: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return float(value)
-
-
-def _pool(pool: Mapping[str, Any]) -> list[Quantity]:
-    size = str(pool.get("vmSize"))
-    count = _num(pool.get("count"))
-    if pool.get("enableAutoScaling"):
-        low, high = _num(pool.get("minCount"), count), _num(pool.get("maxCount"), count)
-    else:
-        low = high = count
-    spot = pool.get("scaleSetPriority") == "Spot"
-    item = f"{'vm-spot' if spot else 'vm'}:{size}"
-    # The OS disk: ephemeral disks live on the VM's own storage (no separate charge); a
-    # managed OS disk (AKS's choice when the size's cache is too small) is billed per node.
-    disk = (
-        []
-        if pool.get("osDiskType") == "Ephemeral"
-        else [(f"os-disk:{size}", low, high, "OS disk type chosen by AKS for the size")]
-    )
-    return [(item, low, high, f"{low:g}-{high:g} nodes"), *disk]
-
-
-def _cluster(i: Mapping[str, Any], _: Mapping[str, float]) -> list[Quantity]:
-    tier = str((i.get("sku") or {}).get("tier") or "Free")
-    out: list[Quantity] = [(f"aks-tier:{tier}", 1, 1, "cluster management")]
-    for pool in i.get("agentPoolProfiles") or []:
-        out.extend(_pool(pool))
-    return out
-
-
-def _postgres(i: Mapping[str, Any], _: Mapping[str, float]) -> list[Quantity]:
-    sku = str((i.get("sku") or {}).get("name"))
-    gb = _num((i.get("storage") or {}).get("storageSizeGB"))
-    out: list[Quantity] = [
-        (f"postgres-compute:{sku}", 1, 1, ""),
-        ("postgres-storage-gb", gb, gb, f"{gb:g} GB provisioned"),
-    ]
-    if (i.get("highAvailability") or {}).get("mode") not in (None, "", "Disabled"):
-        out.append((f"postgres-ha-standby:{sku}", 1, 1, "high-availability standby"))
-    if (i.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
-        out.append(("postgres-geo-backup-gb", gb, gb, "geo-redundant backup, assumed = storage"))
-    return out
-
-
-def _statefulset(i: Mapping[str, Any], _: Mapping[str, float]) -> list[Quantity]:
-    spec = i.get("spec") or {}
-    replicas = _num(spec.get("replicas"), 1)
-    out: list[Quantity] = []
-    for claim in spec.get("volumeClaimTemplates") or []:
-        c = claim.get("spec") or {}
-        size = str(((c.get("resources") or {}).get("requests") or {}).get("storage", ""))
-        gib = float(size[:-2]) if size.endswith("Gi") and size[:-2].isdigit() else math.nan
-        item = f"k8s-volume-gb:{c.get('storageClassName')}"
-        out.append((item, gib * replicas, gib * replicas, f"{replicas:g} x {size}"))
-    return out
-
-
-def _vault(i: Mapping[str, Any], a: Mapping[str, float]) -> list[Quantity]:
-    sku = ((i.get("properties") or {}).get("sku") or {}).get("name")
-    ops = a.get("keyVaultOperationsPerMonth", 0)
-    return [(f"key-vault-10k-operations:{sku}", ops / 10_000, ops / 10_000, f"{ops:g} operations")]
-
-
-RULES: dict[str, Rule] = {
-    "azure-native:containerservice:ManagedCluster": _cluster,
-    "azure-native:containerservice:AgentPool": lambda i, _: _pool(i),
-    "azure-native:containerregistry:Registry": lambda i, _: [
-        (f"acr:{(i.get('sku') or {}).get('name')}", 1, 1, "")
-    ],
-    "azure-native:storage:StorageAccount": lambda i, a: [
-        (
-            f"storage:{(i.get('sku') or {}).get('name')}:hot-gb",
-            a.get("dataLakeGb", 0),
-            a.get("dataLakeGb", 0),
-            f"{a.get('dataLakeGb', 0):g} GB assumed",
-        )
-    ],
-    "azure-native:keyvault:Vault": _vault,
-    "azure-native:dbforpostgresql:Server": _postgres,
-    "azure-native:network:PrivateEndpoint": lambda i, _: [("private-endpoint-hour", 1, 1, "")],
-    "azure-native:privatedns:PrivateZone": lambda i, _: [("private-dns-zone", 1, 1, "")],
-    "azure-native:operationalinsights:Workspace": lambda i, a: [
-        (
-            "log-analytics-gb",
-            a.get("logAnalyticsGbPerDay", 0) * 730 / 24,
-            a.get("logAnalyticsGbPerDay", 0) * 730 / 24,
-            f"{a.get('logAnalyticsGbPerDay', 0):g} GB/day assumed",
-        )
-    ],
-    "kubernetes:apps/v1:StatefulSet": _statefulset,
-    "azure-native:dashboard:Grafana": lambda i, _: [
-        (f"grafana-instance-hour:{(i.get('sku') or {}).get('name')}", 1, 1, "")
-    ],
-    # Billed per metric sample ingested: no volume is assumed, so it stays unknown.
-    "azure-native:monitor:AzureMonitorWorkspace": lambda i, _: [
-        ("amw-metric-samples-10m", math.nan, math.nan, "usage not estimated")
-    ],
-}
 
 
 def _top_components(resources: Iterable[RecordedResource]) -> dict[str, str]:
@@ -397,12 +327,18 @@ def estimate(
     table = table or load_prices()
     region = _region(run)
     tops = _top_components(run.resources)
+    low, high = pool_vcores(run)
+    context = {
+        **table.assumptions,
+        "hoursPerMonth": table.hours_per_month,
+        POOL_VCORES_IDLE: low,
+        POOL_VCORES_FULL: high,
+    }
     items: list[LineItem] = []
     for r in run.resources:
-        rule = RULES.get(r.type)
-        if not r.custom or rule is None:
+        if not r.custom:
             continue
-        for item, idle, full, note in rule(r.inputs, table.assumptions):
+        for item, idle, full, note in quantities(r, context):
             items.append(
                 LineItem(
                     component=tops[r.urn],

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import shutil
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -193,12 +195,53 @@ def dot_source(run: OfflineRun, workdir: Path) -> str:
     return _SourceOnly.source
 
 
+@dataclass
+class PendingPicture:
+    """A picture whose Graphviz run is under way (``wait`` for its files)."""
+
+    process: subprocess.Popen[bytes] | None
+    source: Path | None
+    files: list[Path]
+
+    def wait(self) -> list[Path]:
+        """Wait for Graphviz; returns the files written (none without Graphviz)."""
+        if self.process is None or self.source is None:
+            return []
+        _, stderr = self.process.communicate()
+        self.source.unlink(missing_ok=True)
+        if self.process.returncode != 0:
+            raise RuntimeError(
+                f"dot exited {self.process.returncode}: {stderr.decode(errors='replace')[-2000:]}"
+            )
+        return self.files
+
+
+def start_render(
+    run: OfflineRun, out_dir: Path, formats: tuple[str, ...] = ("svg", "png")
+) -> PendingPicture:
+    """Start drawing ``<out_dir>/<stack>/architecture.<fmt>`` in the background.
+
+    One Graphviz run lays the graph out once and writes every format (diagrams' own render
+    runs ``dot`` once per format); the PNG raster is most of the time, so the caller does its
+    other work while it runs and calls ``wait`` last.
+    """
+    if shutil.which("dot") is None:
+        return PendingPicture(None, None, [])
+    stack_dir = out_dir / run.stack
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    source = stack_dir / "architecture.gv"
+    source.write_text(dot_source(run, stack_dir))
+    files = [stack_dir / f"architecture.{fmt}" for fmt in formats]
+    command = ["dot"]
+    for fmt, path in zip(formats, files, strict=True):
+        command += [f"-T{fmt}", "-o", str(path)]
+    process = subprocess.Popen(
+        [*command, str(source)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    return PendingPicture(process, source, files)
+
+
 def render(run: OfflineRun, out_dir: Path, formats: tuple[str, ...] = ("svg", "png")) -> list[Path]:
     """Draw ``<out_dir>/<stack>/architecture.<fmt>``; returns the files written (none
     without Graphviz)."""
-    if shutil.which("dot") is None:
-        return []
-    stack_dir = out_dir / run.stack
-    stack_dir.mkdir(parents=True, exist_ok=True)
-    _draw(run, Diagram, str(stack_dir / "architecture"), list(formats))
-    return [stack_dir / f"architecture.{fmt}" for fmt in formats]
+    return start_render(run, out_dir, formats).wait()

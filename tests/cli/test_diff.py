@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +93,19 @@ def test_diff_shows_budget_and_estimated_cost(dev_prod: dict[str, Any]) -> None:
         left, right = settings[key]
         assert left.startswith(">= $"), left
         assert right.endswith("+ unknown"), right
+
+
+def test_diff_non_positive_budget_names_stack_and_key(tmp_path: Path) -> None:
+    # Bad input is refused before either stack is run: exit 2, the stack, key and rule.
+    for stack in ("dev", "prod"):
+        doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+        if stack == "prod":
+            doc["config"]["aks-mlops:cost"] = {"monthlyBudgetUsd": 0}
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(doc))
+    done = _diff("--from", "dev", "--to", "prod", "--project-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert "error: stack prod:" in done.stderr
+    assert "cost.monthlyBudgetUsd (0) must be a positive amount" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "offline plan:" not in done.stderr, "a stack was run before the input was checked"
+    assert done.stdout == ""

@@ -38,6 +38,14 @@ prices:
      source: "https://example.test/pe", official: false}
   - {item: "key-vault-10k-operations:standard", region: "*", unit: 10k-operations, usd: 0.03,
      source: "https://example.test/kv", official: false}
+  - {item: "defender-containers-vcore-hour", region: "*", unit: vcore-hour, usd: 0.01,
+     source: "https://example.test/defender", official: false}
+  - {item: "nat-gateway-hour", region: "*", unit: hour, usd: 0.05,
+     source: "https://example.test/nat", official: false}
+  - {item: "public-ip:Standard", region: "*", unit: hour, usd: 0.005,
+     source: "https://example.test/pip", official: false}
+  - {item: "postgres-storage-gb", region: "*", unit: gb-month, usd: null,
+     lookup: "https://example.test/lookup-pg-storage"}
 """
 
 
@@ -223,6 +231,15 @@ def test_cost_table_prints_components_unknowns_and_assumptions(tmp_path: Path) -
         ("{item: x, region: '*', unit: hour, usd: -1, source: 'https://a', official: no}", "usd"),
         ("{item: x, region: '*', unit: hour, usd: 1, source: 'made up', official: no}", "https"),
         ("{item: x, region: '*', unit: hour, usd: 1, official: no}", "lacks source"),
+        ("{item: x, region: '*', unit: hour, usd: null}", "lookup must be an https URL"),
+        (
+            "{item: x, region: '*', unit: hour, usd: null, lookup: 'https://a', source: 'https://b'}",
+            "source without a price",
+        ),
+        (
+            "{item: x, region: '*', unit: hour, usd: '0.1', source: 'https://a', official: no}",
+            "usd",
+        ),
     ],
 )
 def test_cost_price_table_rejects_bad_rows(tmp_path: Path, row: str, message: str) -> None:
@@ -235,6 +252,14 @@ def test_cost_shipped_table_rows_are_sourced_and_official_flag_is_honest() -> No
     assert table.hours_per_month == 730
     assert table.prices, "the shipped table has rows"
     for p in table.prices:
+        assert p.as_of or p.read, f"{p.item}: when the source was current or read"
+        if p.usd is None:
+            # Unknown: no source, and a Retail Prices API query saying where to read it.
+            assert p.source is None, p.item
+            assert p.lookup.startswith("https://prices.azure.com/api/retail/prices?"), p.item
+            assert not p.official, p.item
+            continue
+        assert p.source is not None, p.item
         assert p.source.startswith("https://"), p.item
         microsoft = p.source.startswith(
             ("https://learn.microsoft.com/", "https://azure.microsoft.com/")
@@ -242,11 +267,24 @@ def test_cost_shipped_table_rows_are_sourced_and_official_flag_is_honest() -> No
         # A Microsoft Q&A answer is not a Microsoft pricing statement.
         official = microsoft and "/answers/" not in p.source
         assert p.official == official, p.item
-        assert p.as_of or p.read, f"{p.item}: when the source was current or read"
 
 
-# VM sizes of the shipped stack files that the shipped table has no row for (so `make plan`
-# shows them as unknown). Adding a sourced price row removes a size from this list.
+@pytest.mark.parametrize("stack", STACKS)
+def test_cost_every_item_of_shipped_stacks_has_a_row(
+    stack: str, stack_runs: dict[str, OfflineRun]
+) -> None:
+    # Every priced item the shipped stacks create is in the table: with a sourced number or
+    # as an explicit unknown row that says where to read it. Only types nobody has a rule
+    # for yet (`unpriced:<type>`) have no row.
+    report = estimate(stack_runs[stack])
+    missing = sorted(
+        {i.item for i in report.items if i.price is None and not i.item.startswith("unpriced:")}
+    )
+    assert missing == []
+
+
+# VM sizes of the shipped stack files that the shipped table has no number for (an unknown
+# row, so `make plan` shows them as unknown). Filling a row's `usd` removes a size from here.
 UNPRICED_VM_SIZES = {
     "dev": {"vm:Standard_D4ds_v5", "vm-spot:Standard_NC4as_T4_v3"},
     "test": {"vm:Standard_D4ds_v5", "vm:Standard_NC8as_T4_v3"},
@@ -267,7 +305,7 @@ def test_cost_every_stack_vm_size_is_priced_or_reported_unknown(
     values = stack_values(stack)
     wanted = _vm_items(values)
     report = estimate(stack_runs[stack])
-    priced = {i.item for i in report.items if i.price is not None}
+    priced = {i.item for i in report.items if i.priced}
     unknown = set(report.unknown_items())
     assert wanted <= {i.item for i in report.items}, "every pool's size is a line item"
     assert wanted <= priced | unknown
@@ -280,3 +318,98 @@ def test_cost_every_stack_vm_size_is_priced_or_reported_unknown(
         assert "log-analytics-gb" in {i.item for i in report.items}
     # A stack's full-scale total with an unpriced size is never presented as complete.
     assert not report.full().complete
+
+
+def _with(run: OfflineRun, *extra: RecordedResource) -> OfflineRun:
+    return OfflineRun(stack=run.stack, resources=[*run.resources, *extra], outputs={})
+
+
+def test_cost_null_price_row_is_unknown_never_zero(tmp_path: Path) -> None:
+    # The fixture has a `usd: null` row for postgres-storage-gb: a row, but no number.
+    report = estimate(_small_stack(), _table(tmp_path))
+    storage = next(i for i in report.items if i.item == "postgres-storage-gb")
+    assert storage.price is not None
+    assert not storage.priced
+    assert storage.idle(report.table).render() == "unknown"
+    assert "postgres-storage-gb" in report.unknown_items()
+    item = next(i for i in report.as_json()["items"] if i["item"] == "postgres-storage-gb")
+    assert item["unitUsd"] is None
+    assert item["lookup"] == "https://example.test/lookup-pg-storage"
+
+
+def test_cost_defender_for_containers_is_priced_per_pool_vcore(tmp_path: Path) -> None:
+    defender = _record(
+        "defender",
+        "azure-native:security:Pricing",
+        {"pricingName": "Containers", "pricingTier": "Standard"},
+    )
+    report = estimate(_with(_small_stack(), defender), _table(tmp_path))
+    idle, full = report.component_totals()["defender"]
+    # vCores from the size names: system D4ds_v5 = 4, GPU NC4as_T4_v3 = 4.
+    # idle: 2 system nodes x 4 + 0 GPU nodes = 8 vCores x 0.01 x 730 = 58.40
+    assert idle.known == pytest.approx(58.40)
+    assert idle.complete
+    # full: 3 x 4 + 2 x 4 = 20 vCores x 0.01 x 730 = 146.00
+    assert full.known == pytest.approx(146.00)
+    free = _record(
+        "defender",
+        "azure-native:security:Pricing",
+        {"pricingName": "Containers", "pricingTier": "Free"},
+    )
+    assert "defender" not in estimate(_with(_small_stack(), free), _table(tmp_path)).components
+
+
+def test_cost_nat_gateway_and_its_public_ip_are_priced_per_hour(tmp_path: Path) -> None:
+    net = _record("net", "aks-mlops:network:Network", {})
+    nat = _record(
+        "net-nat", "azure-native:network:NatGateway", {"sku": {"name": "Standard"}}, net.urn
+    )
+    ip = _record(
+        "net-nat-ip", "azure-native:network:PublicIPAddress", {"sku": {"name": "Standard"}}, net.urn
+    )
+    report = estimate(_with(_small_stack(), net, nat, ip), _table(tmp_path))
+    # NAT 0.05 x 730 = 36.50; public IP 0.005 x 730 = 3.65 -> 40.15
+    idle, full = report.component_totals()["net"]
+    assert idle.known == full.known == pytest.approx(40.15)
+    assert idle.complete
+
+
+def test_cost_unpriced_azure_type_is_unknown_with_its_type(tmp_path: Path) -> None:
+    registry = next(r for r in _small_stack().resources if r.name == "registry")
+    new_type = _record(
+        "registry-creds",
+        "azure-native:containerregistry:CredentialSet",
+        {"credentialSetName": "dockerhub"},
+        registry.urn,
+    )
+    free = _record("registry-pull", "azure-native:authorization:RoleAssignment", {}, registry.urn)
+    k8s = _record("registry-job", "kubernetes:batch/v1:Job", {}, registry.urn)
+    report = estimate(_with(_small_stack(), new_type, free, k8s), _table(tmp_path))
+    assert "unpriced:azure-native:containerregistry:CredentialSet" in report.unknown_items()
+    idle, _ = report.component_totals()["registry"]
+    assert idle.render() == ">= $14.60 + unknown"
+    resources = {i.resource for i in report.items}
+    # A role assignment has no charge of its own; a Kubernetes object runs on priced pools.
+    assert "registry-pull" not in resources
+    assert "registry-job" not in resources
+
+
+def test_cost_standalone_volume_claim_is_priced_as_its_disk(tmp_path: Path) -> None:
+    claim = _record(
+        "ray-claim",
+        "kubernetes:core/v1:PersistentVolumeClaim",
+        {
+            "spec": {
+                "storageClassName": "premium-zrs",
+                "resources": {"requests": {"storage": "50Gi"}},
+            }
+        },
+    )
+    report = estimate(_with(_small_stack(), claim), _table(tmp_path))
+    item = next(i for i in report.items if i.resource == "ray-claim")
+    assert (item.item, item.idle_quantity, item.full_quantity) == (
+        "k8s-volume-gb:premium-zrs",
+        50,
+        50,
+    )
+    assert item.idle(report.table).render() == "unknown"
