@@ -4,11 +4,11 @@ Real services: Azurite (raw and curated containers), PostgreSQL + a real MLflow 
 champion, registered by the real retrain job), and Prometheus's own server binary (Debian's
 package, unpacked by ``make promtool``) scraping the monitor's ``/metrics`` every second.
 
-Each trigger is one (query, threshold) pair in :data:`TRIGGERS`: the query strings are the
-ones the workflows component renders into the degradation ScaledJob (KEDA starts a job when
-the value is above the threshold). Before: the champion is scored on recent data like its
-training data -> every query below its threshold. After a degraded batch lands under
-``curated/labelled/`` -> every query above it.
+Each trigger is one (query, threshold) pair read from the degradation ScaledJob that the
+program renders for the dev stack (a mock run): the query strings are the ones KEDA runs
+(KEDA starts a job when the value is above the threshold). Before: the champion is scored
+on recent data like its training data -> every query below its threshold. After a degraded
+batch lands under ``curated/labelled/`` -> every query above it.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from clients import blob_service
 from prometheus_client import start_http_server
 from services import PROJECT_ROOT, free_port, log_tail
 
-from contract.queries import QUALITY_BREACH_THRESHOLD, drift_query, quality_breach_query
+from offline.manifests import manifest
+from offline.runner import load_stack_config, run_program
 from workloads.common.metrics import Exporter
 from workloads.data.generate import degraded_batch, good_batch, to_csv_bytes
 from workloads.monitor.service import Monitor, Observation, Settings
@@ -43,15 +45,48 @@ pytestmark = pytest.mark.timeout(420)
 
 PROMETHEUS = PROJECT_ROOT / ".tools" / "prometheus" / "usr" / "bin" / "prometheus"
 MODEL = f"churn-mon-{uuid.uuid4().hex[:6]}"
-QUALITY_FLOOR = 0.7
-"""The stack's quality floor (workflows config): the champion scores ~0.8 on good data."""
-DRIFT_SHARE_THRESHOLD = 0.5
-"""The stack's drift threshold (workflows config): share of drifted features."""
-TRIGGERS: dict[str, tuple[str, float]] = {
-    "quality": (quality_breach_query(MODEL, QUALITY_FLOOR), QUALITY_BREACH_THRESHOLD),
-    "drift": (drift_query(MODEL), DRIFT_SHARE_THRESHOLD),
-}
-"""Trigger -> (PromQL, threshold), exactly as the degradation ScaledJob carries them."""
+RENDERED_STACK = "dev"
+"""The stack whose rendered degradation ScaledJob supplies the triggers (query, threshold)."""
+
+
+def _rendered_triggers() -> dict[str, tuple[str, float]]:
+    """Trigger name -> (PromQL, threshold) exactly as the program renders the degradation
+    ScaledJob of :data:`RENDERED_STACK` (a mock run of the real program). The only change is the
+    ``model`` label value: this module's model has a name of its own on the shared MLflow."""
+    config, secrets = load_stack_config(RENDERED_STACK)
+    run = run_program(RENDERED_STACK, config, secrets)
+    jobs = [
+        manifest(r)
+        for r in run.of_type("kubernetes:keda.sh/v1alpha1:ScaledJob")
+        if r.inputs["metadata"]["name"] == "retrain-degradation"
+    ]
+    assert len(jobs) == 1, "the stack renders one degradation ScaledJob"
+    stack_model = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{RENDERED_STACK}.yaml").read_text())[
+        "config"
+    ]["aks-mlops:workflows"]["modelName"]
+    found: dict[str, tuple[str, float]] = {}
+    for trigger in jobs[0]["spec"]["triggers"]:
+        assert trigger["type"] == "prometheus"
+        query = trigger["metadata"]["query"]
+        assert f'model="{stack_model}"' in query
+        found[trigger["name"]] = (
+            query.replace(f'model="{stack_model}"', f'model="{MODEL}"'),
+            float(trigger["metadata"]["threshold"]),
+        )
+    assert set(found) == set(TRIGGER_NAMES)
+    return found
+
+
+TRIGGER_NAMES = ("drift", "quality-breach")
+"""The degradation ScaledJob's triggers (the fixture checks the rendered job has exactly these)."""
+
+
+@pytest.fixture(scope="module")
+def triggers() -> dict[str, tuple[str, float]]:
+    """Trigger -> (PromQL, threshold), exactly as the degradation ScaledJob carries them."""
+    return _rendered_triggers()
+
+
 SCRAPE_WAIT_S = 30.0
 HTTP_TIMEOUT_S = 5
 
@@ -210,7 +245,10 @@ def _scraped(prometheus: Prometheus, seen: Observation) -> None:
 
 @pytest.fixture(scope="module")
 def trigger_values(
-    deployed: Deployed, metrics_port: tuple[int, Exporter], prometheus: Prometheus
+    deployed: Deployed,
+    metrics_port: tuple[int, Exporter],
+    prometheus: Prometheus,
+    triggers: dict[str, tuple[str, float]],
 ) -> dict[str, dict[str, float | None]]:
     """Each trigger's value before and after a degraded batch, and what the monitor saw."""
     monitor = Monitor(deployed.settings, deployed.service, metrics_port[1])
@@ -225,28 +263,32 @@ def trigger_values(
         assert seen.recent_blob == name
         assert seen.problems == [], seen.problems
         _scraped(prometheus, seen)
-        for trigger, (query, _threshold) in TRIGGERS.items():
+        for trigger, (query, _threshold) in triggers.items():
             values[moment][trigger] = prometheus.query(query)
         values[moment]["waiting"] = prometheus.query('ingest_waiting_blobs{prefix="raw"}')
     return values
 
 
-@pytest.mark.parametrize("trigger", sorted(TRIGGERS))
+@pytest.mark.parametrize("trigger", TRIGGER_NAMES)
 def test_monitor_trigger_below_threshold_before_degraded_batch(
-    trigger: str, trigger_values: dict[str, dict[str, float | None]]
+    trigger: str,
+    trigger_values: dict[str, dict[str, float | None]],
+    triggers: dict[str, tuple[str, float]],
 ) -> None:
-    _query, threshold = TRIGGERS[trigger]
+    _query, threshold = triggers[trigger]
     value = trigger_values["before"][trigger]
 
     assert value is not None
     assert value < threshold
 
 
-@pytest.mark.parametrize("trigger", sorted(TRIGGERS))
+@pytest.mark.parametrize("trigger", TRIGGER_NAMES)
 def test_monitor_trigger_above_threshold_after_degraded_batch(
-    trigger: str, trigger_values: dict[str, dict[str, float | None]]
+    trigger: str,
+    trigger_values: dict[str, dict[str, float | None]],
+    triggers: dict[str, tuple[str, float]],
 ) -> None:
-    _query, threshold = TRIGGERS[trigger]
+    _query, threshold = triggers[trigger]
     value = trigger_values["after"][trigger]
 
     assert value is not None
