@@ -4,6 +4,8 @@ Used by config validation (MIG only on MIG-capable sizes) and by the node pools 
 Sources: Azure VM size pages for the NCasT4_v3, NC_A100_v4, ND_A100_v4, NDm_A100_v4,
 NCads_H100_v5, ND_H100_v5, ND_H200_v5 and NVadsA10_v5 series, and the AKS MIG guide
 (https://learn.microsoft.com/azure/aks/gpu-multi-instance), which lists A100/H100-class sizes.
+GPU memory per GPU, from the same size pages: T4 16 GB, A10 24 GB, A100 40 or 80 GB, H100 NVL
+94 GB, H100 SXM 80 GB, H200 141 GB.
 """
 
 from __future__ import annotations
@@ -22,29 +24,48 @@ class GpuSize:
     """Whole GPUs per node."""
     mig_capable: bool
     """NVIDIA Multi-Instance GPU is available (A100, H100, H200)."""
+    gpu_memory_gib: int
+    """Memory of one GPU, GiB (the size pages' "GPU memory" column divided by the count)."""
+
+    @property
+    def total_gpu_memory_gib(self) -> int:
+        """GPU memory of one node (every GPU together)."""
+        return self.gpus * self.gpu_memory_gib
 
 
 GPU_SIZES: dict[str, GpuSize] = {
     # NCasT4_v3: T4, no MIG.
-    "Standard_NC4as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
-    "Standard_NC8as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
-    "Standard_NC16as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False),
-    "Standard_NC64as_T4_v3": GpuSize(model="t4", gpus=4, mig_capable=False),
+    "Standard_NC4as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False, gpu_memory_gib=16),
+    "Standard_NC8as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False, gpu_memory_gib=16),
+    "Standard_NC16as_T4_v3": GpuSize(model="t4", gpus=1, mig_capable=False, gpu_memory_gib=16),
+    "Standard_NC64as_T4_v3": GpuSize(model="t4", gpus=4, mig_capable=False, gpu_memory_gib=16),
     # NVadsA10_v5 (whole-GPU sizes only; the fractional ones are not for AKS GPU pools).
-    "Standard_NV36ads_A10_v5": GpuSize(model="a10", gpus=1, mig_capable=False),
-    "Standard_NV72ads_A10_v5": GpuSize(model="a10", gpus=2, mig_capable=False),
+    "Standard_NV36ads_A10_v5": GpuSize(model="a10", gpus=1, mig_capable=False, gpu_memory_gib=24),
+    "Standard_NV72ads_A10_v5": GpuSize(model="a10", gpus=2, mig_capable=False, gpu_memory_gib=24),
     # NC_A100_v4: A100 80 GB PCIe.
-    "Standard_NC24ads_A100_v4": GpuSize(model="a100-80gb", gpus=1, mig_capable=True),
-    "Standard_NC48ads_A100_v4": GpuSize(model="a100-80gb", gpus=2, mig_capable=True),
-    "Standard_NC96ads_A100_v4": GpuSize(model="a100-80gb", gpus=4, mig_capable=True),
+    "Standard_NC24ads_A100_v4": GpuSize(
+        model="a100-80gb", gpus=1, mig_capable=True, gpu_memory_gib=80
+    ),
+    "Standard_NC48ads_A100_v4": GpuSize(
+        model="a100-80gb", gpus=2, mig_capable=True, gpu_memory_gib=80
+    ),
+    "Standard_NC96ads_A100_v4": GpuSize(
+        model="a100-80gb", gpus=4, mig_capable=True, gpu_memory_gib=80
+    ),
     # ND_A100_v4 (40 GB) and NDm_A100_v4 (80 GB): 8 x A100 SXM.
-    "Standard_ND96asr_v4": GpuSize(model="a100-40gb", gpus=8, mig_capable=True),
-    "Standard_ND96amsr_A100_v4": GpuSize(model="a100-80gb", gpus=8, mig_capable=True),
+    "Standard_ND96asr_v4": GpuSize(model="a100-40gb", gpus=8, mig_capable=True, gpu_memory_gib=40),
+    "Standard_ND96amsr_A100_v4": GpuSize(
+        model="a100-80gb", gpus=8, mig_capable=True, gpu_memory_gib=80
+    ),
     # NCads_H100_v5 (H100 NVL) and ND_H100_v5 / ND_H200_v5 (8 x SXM).
-    "Standard_NC40ads_H100_v5": GpuSize(model="h100-nvl", gpus=1, mig_capable=True),
-    "Standard_NC80adis_H100_v5": GpuSize(model="h100-nvl", gpus=2, mig_capable=True),
-    "Standard_ND96isr_H100_v5": GpuSize(model="h100", gpus=8, mig_capable=True),
-    "Standard_ND96isr_H200_v5": GpuSize(model="h200", gpus=8, mig_capable=True),
+    "Standard_NC40ads_H100_v5": GpuSize(
+        model="h100-nvl", gpus=1, mig_capable=True, gpu_memory_gib=94
+    ),
+    "Standard_NC80adis_H100_v5": GpuSize(
+        model="h100-nvl", gpus=2, mig_capable=True, gpu_memory_gib=94
+    ),
+    "Standard_ND96isr_H100_v5": GpuSize(model="h100", gpus=8, mig_capable=True, gpu_memory_gib=80),
+    "Standard_ND96isr_H200_v5": GpuSize(model="h200", gpus=8, mig_capable=True, gpu_memory_gib=141),
 }
 
 # N-series = the GPU families (NC, ND, NG, NV). AMD-GPU sizes are N-series too but do not
@@ -65,6 +86,12 @@ def gpu_model(vm_size: str) -> str:
     """The `gpu-model` label value; ``unknown`` for an N-series size not in the catalog."""
     known = GPU_SIZES.get(vm_size)
     return known.model if known else "unknown"
+
+
+def node_gpu_memory_gib(vm_size: str) -> int | None:
+    """GPU memory of one node of ``vm_size``; None for a size not in the catalog."""
+    known = GPU_SIZES.get(vm_size)
+    return known.total_gpu_memory_gib if known else None
 
 
 def mig_capable(vm_size: str) -> bool:

@@ -12,7 +12,9 @@ from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from components.cluster.gpu_sizes import node_gpu_memory_gib
 from components.registry import cache
+from components.serving.presets import KAITO_PRESETS
 from infra.config.alerts import AlertsConfig
 from infra.config.base import ConfigModel
 from infra.config.cluster import (
@@ -37,6 +39,7 @@ from infra.config.policy import PolicyConfig
 from infra.config.release import ReleaseConfig
 from infra.config.security import SecurityConfig
 from infra.config.workflows import WorkflowsConfig, check_workflows
+from infra.config.serving import ServingSettings
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
@@ -177,6 +180,8 @@ class PlatformConfig(ConfigModel):
     """What the stack runs: workload image digests and model versions (``make promote``)."""
     workflows: WorkflowsConfig = Field(default_factory=WorkflowsConfig)
     """The MLOps loop: retrain triggers, ingestion, the monitor, KubeRay."""
+    serving: ServingSettings = Field(default_factory=ServingSettings)
+    """Serving namespace and the optional KAITO LLM preset."""
 
     @field_validator("workload")
     @classmethod
@@ -281,7 +286,39 @@ class PlatformConfig(ConfigModel):
             cpu_pool=self.cpu_pool.name,
             workloads_image=self.release.images.workloads,
         )
+        self._serving_pools()
         return self
+
+    def _gpu_pool(self, key: str, name: str) -> GpuPoolConfig:
+        pool = next((p for p in self.gpu_pools if p.name == name), None)
+        if pool is None:
+            known = ", ".join(p.name for p in self.gpu_pools) or "none"
+            raise rule_error(key, name, f"names no pool in gpuPools (known: {known})")
+        return pool
+
+    def _serving_pools(self) -> None:
+        for index, model in enumerate(self.release.models):
+            if model.serving.gpu_pool is not None:
+                self._gpu_pool(f"release.models[{index}].serving.gpuPool", model.serving.gpu_pool)
+        llm = self.serving.llm
+        if llm is None:
+            return
+        pool = self._gpu_pool("serving.llm.gpuPool", llm.gpu_pool)
+        if pool.mig_profile is not None:
+            raise rule_error(
+                "serving.llm.gpuPool",
+                llm.gpu_pool,
+                f"has migProfile {pool.mig_profile}: KAITO presets are sized for whole GPUs",
+            )
+        need = KAITO_PRESETS[llm.preset].total_gpu_memory_gib
+        have = node_gpu_memory_gib(pool.vm_size)
+        if have is None or have < need:
+            shown = "unknown" if have is None else f"{have} GiB"
+            raise rule_error(
+                "serving.llm.preset",
+                llm.preset,
+                f"needs {need} GiB of GPU memory; pool {pool.name} ({pool.vm_size}) has {shown}",
+            )
 
     @property
     def vector_pool_zones(self) -> list[str]:
@@ -368,6 +405,13 @@ class PlatformConfig(ConfigModel):
                 self.mlflow.replicas,
                 f"must be >= {MIN_PROD_REPLICAS} when tags.environment is prod",
             )
+        for index, model in enumerate(self.release.models):
+            if model.serving.min_replicas < MIN_PROD_REPLICAS:
+                raise rule_error(
+                    f"release.models[{index}].serving.minReplicas",
+                    model.serving.min_replicas,
+                    f"must be >= {MIN_PROD_REPLICAS} when tags.environment is prod",
+                )
         if self.protect_stateful_resources is False:
             raise rule_error(
                 "protectStatefulResources", False, "must not be false in prod (nothing is lost)"

@@ -57,6 +57,64 @@ class ReleaseImages(ConfigModel):
         return None if value is None else check_workload_image(value)
 
 
+# Kubernetes quantities the serving settings accept: millicores or cores; Mi/Gi of memory.
+_CPU = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")
+_MEMORY = re.compile(r"^[1-9][0-9]*(Mi|Gi)$")
+
+
+class ServingConfig(ConfigModel):
+    """How one released model is served (components/serving): replicas, scaling, resources.
+
+    Not part of what the promotion tool carries between stacks: each stack sizes its own
+    serving; ``make promote`` rewrites ``name`` and ``version`` only.
+    """
+
+    min_replicas: int = Field(default=1, ge=1, le=100)
+    """Fewest replicas KEDA keeps. At least 1: the request-rate trigger reads series the
+    serving pods export, so at zero replicas nothing would ever scale it up again."""
+    max_replicas: int = Field(default=3, ge=1, le=100)
+    """Most replicas KEDA scales to."""
+    target_requests_per_second: float = Field(default=20.0, gt=0, le=10000)
+    """Requests per second one replica should answer (the KEDA Prometheus trigger's
+    ``threshold``: replicas = ceil(total rate / target))."""
+    cpu_request: str = "250m"
+    cpu_limit: str = "1"
+    memory_request: str = "512Mi"
+    memory_limit: str = "1Gi"
+    gpu_pool: str | None = None
+    """Name of a ``gpuPools`` entry to serve on (tolerates its taints, requests ``gpus``);
+    None serves on the CPU user pool."""
+    gpus: int = Field(default=1, ge=1, le=8)
+    """GPUs per replica when ``gpuPool`` is set."""
+    ingress_enabled: bool = False
+    """An internal ingress (AKS application routing, internal NGINX load balancer); never a
+    public one. Off: the model is reached in the cluster through its Service."""
+
+    @field_validator("cpu_request", "cpu_limit")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not _CPU.match(value):
+            raise rule_error("", value, "must be a CPU quantity such as 250m or 1")
+        return value
+
+    @field_validator("memory_request", "memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.match(value):
+            raise rule_error("", value, "must be a memory quantity in Mi or Gi, e.g. 512Mi")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Self:
+        if self.min_replicas > self.max_replicas:
+            raise rule_error(
+                "minReplicas",
+                self.min_replicas,
+                f"must be <= maxReplicas ({self.max_replicas})",
+            )
+        return self
+
+
 class ReleaseModel(ConfigModel):
     """One registered model version the stack serves."""
 
@@ -64,6 +122,8 @@ class ReleaseModel(ConfigModel):
     """Registered model name in the stack's MLflow registry."""
     version: int = Field(strict=True)
     """Registered model version: a positive integer, never an alias."""
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+    """How this stack serves it (kept as is by the promotion tool)."""
 
     @field_validator("name")
     @classmethod
@@ -98,4 +158,11 @@ class ReleaseConfig(ConfigModel):
         for index, model in enumerate(self.models):
             if any(other.name == model.name for other in self.models[:index]):
                 raise rule_error(f"models[{index}].name", model.name, "is listed twice")
+        if self.models and self.images.workloads is None:
+            raise rule_error(
+                "images.workloads",
+                None,
+                "is required when models lists a model to serve (the model server runs from "
+                "the workloads image)",
+            )
         return self

@@ -1040,6 +1040,85 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"release": {}},
         "release.images.workloads (null) is required when workflows.enabled is true (the image the workflows run)",
     ),
+    (
+        "dev",
+        {"release": {"models": [{"name": "churn", "version": 1}]}},
+        "release.images.workloads (null) is required when models lists a model to serve (the model server runs from the workloads image)",
+    ),
+    # serving settings of a released model
+    (
+        "dev",
+        {"release.models[0].serving.minReplicas": 3, "release.models[0].serving.maxReplicas": 2},
+        "release.models[0].serving.minReplicas (3) must be <= maxReplicas (2)",
+    ),
+    (
+        "test",
+        {"release.models[0].serving.minReplicas": 0},
+        "release.models[0].serving.minReplicas (0) Input should be greater than or equal to 1",
+    ),
+    (
+        "dev",
+        {"release.models[0].serving.gpuPool": "gpua100"},
+        'release.models[0].serving.gpuPool ("gpua100") names no pool in gpuPools (known: gput4)',
+    ),
+    (
+        "prod",
+        {"release.models[0].serving.minReplicas": 1},
+        "release.models[0].serving.minReplicas (1) must be >= 2 when tags.environment is prod",
+    ),
+    (
+        "dev",
+        {"release.models[0].serving.cpuRequest": "two"},
+        'release.models[0].serving.cpuRequest ("two") must be a CPU quantity such as 250m or 1',
+    ),
+    (
+        "dev",
+        {"release.models[0].serving.memoryLimit": "1G"},
+        'release.models[0].serving.memoryLimit ("1G") must be a memory quantity in Mi or Gi, e.g. 512Mi',
+    ),
+    # LLM presets (KAITO): a known preset, on a named whole-GPU pool with enough GPU memory
+    (
+        "dev",
+        {"serving": {"llm": {"preset": "llama-9000", "gpuPool": "gput4"}}},
+        'serving.llm.preset ("llama-9000") is not a known KAITO preset (known: phi-3-medium-128k-instruct, phi-3-medium-4k-instruct, phi-3-mini-128k-instruct, phi-3-mini-4k-instruct, phi-3.5-mini-instruct)',
+    ),
+    (
+        "dev",
+        {"serving": {"llm": {"preset": "phi-3-medium-4k-instruct", "gpuPool": "gput4"}}},
+        'serving.llm.preset ("phi-3-medium-4k-instruct") needs 28 GiB of GPU memory; pool gput4 (Standard_NC4as_T4_v3) has 16 GiB',
+    ),
+    (
+        "dev",
+        {
+            "gpuPools[0].vmSize": "Standard_NC6s_v3",
+            "serving": {"llm": {"preset": "phi-3-mini-4k-instruct", "gpuPool": "gput4"}},
+        },
+        'serving.llm.preset ("phi-3-mini-4k-instruct") needs 9 GiB of GPU memory; pool gput4 (Standard_NC6s_v3) has unknown',
+    ),
+    (
+        "prod",
+        {"serving": {"llm": {"preset": "phi-3-mini-4k-instruct", "gpuPool": "gpumig"}}},
+        'serving.llm.gpuPool ("gpumig") has migProfile MIG1g: KAITO presets are sized for whole GPUs',
+    ),
+    (
+        "test",
+        {"serving": {"llm": {"preset": "phi-3-mini-4k-instruct", "gpuPool": "gpu"}}},
+        'serving.llm.gpuPool ("gpu") names no pool in gpuPools (known: gput4)',
+    ),
+    (
+        "dev",
+        {"serving": {"namespace": "Serving"}},
+        "serving.namespace (\"Serving\") must be a DNS-1123 label (lowercase, digits, '-', <= 63)",
+    ),
+    (
+        "dev",
+        {
+            "serving": {
+                "llm": {"preset": "phi-3-mini-4k-instruct", "gpuPool": "gput4", "namespace": "LLM"}
+            }
+        },
+        "serving.llm.namespace (\"LLM\") must be a DNS-1123 label (lowercase, digits, '-', <= 63)",
+    ),
 ]
 
 
@@ -1288,6 +1367,53 @@ ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], ob
         {"release.models": [{"name": "churn_model", "version": 12}]},
         lambda c: [(m.name, m.version) for m in c.release.models],
         [("churn_model", 12)],
+    ),
+    (
+        "dev",
+        {
+            "release": {
+                "images": {"workloads": "aks-mlops/workloads:1.2.0"},
+                "models": [{"name": "churn_model", "version": 12}],
+            }
+        },
+        lambda c: [(m.name, m.version, m.serving.min_replicas) for m in c.release.models],
+        [("churn_model", 12, 1)],
+    ),
+    (
+        "dev",
+        {"release.models[0].serving": {"gpuPool": "gput4", "gpus": 1, "ingressEnabled": True}},
+        lambda c: (
+            c.release.models[0].serving.gpu_pool,
+            c.release.models[0].serving.ingress_enabled,
+        ),
+        ("gput4", True),
+    ),
+    (
+        "prod",
+        {"release.models[0].serving.minReplicas": 2, "release.models[0].serving.maxReplicas": 2},
+        lambda c: (
+            c.release.models[0].serving.min_replicas,
+            c.release.models[0].serving.max_replicas,
+        ),
+        (2, 2),
+    ),
+    (
+        "test",
+        {
+            "release.models[0].serving.cpuRequest": "0.5",
+            "release.models[0].serving.cpuLimit": "1500m",
+            "release.models[0].serving.memoryRequest": "768Mi",
+            "release.models[0].serving.memoryLimit": "2Gi",
+        },
+        lambda c: c.release.models[0].serving.model_dump(include={"cpu_request", "memory_limit"}),
+        {"cpu_request": "0.5", "memory_limit": "2Gi"},
+    ),
+    ("dev", {"serving": {}}, lambda c: (c.serving.namespace, c.serving.llm), ("serving", None)),
+    (
+        "prod",
+        {"serving": {"llm": {"preset": "phi-3-medium-4k-instruct", "gpuPool": "gpua100"}}},
+        lambda c: (c.serving.llm.preset, c.serving.llm.namespace),
+        ("phi-3-medium-4k-instruct", "llm"),
     ),
     # An explicit null budget means no budget check.
     ("dev", {"cost": {"monthlyBudgetUsd": None}}, lambda c: c.cost.monthly_budget_usd, None),
