@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from contract.metrics import DATA_DRIFT_SHARE, MODEL_QUALITY
+from contract.metrics import DATA_DRIFT_SHARE, MODEL_QUALITY, SERVING_REQUESTS
 
 CHAMPION_ALIAS = "champion"
 """The registry alias the retrain job moves and the monitor evaluates."""
@@ -47,4 +47,21 @@ def quality_breach_query(model: str, floor: float) -> str:
     return (
         f'max({MODEL_QUALITY.name}{{model="{_label(model)}",alias="{CHAMPION_ALIAS}"}}'
         f" < bool {floor:g})"
+    )
+
+
+SERVING_RATE_WINDOW = "2m"
+"""Window of the serving request rate: at least four scrapes at managed Prometheus's 30 s."""
+
+
+def serving_request_rate_query(model: str, version: int) -> str:
+    """Prediction requests per second answered by every replica of one served model version.
+
+    The serving ScaledObject's ``prometheus`` trigger divides it by the per-replica target.
+    """
+    if version < 1:
+        raise ValueError(f"model version {version} must be a positive integer")
+    return (
+        f'sum(rate({SERVING_REQUESTS.name}{{model="{_label(model)}",version="{version}"}}'
+        f"[{SERVING_RATE_WINDOW}]))"
     )

@@ -80,3 +80,12 @@ SERVE_MODEL_NAME = "SERVE_MODEL_NAME"
 SERVE_MODEL_VERSION = "SERVE_MODEL_VERSION"
 """The exact registered version the release block names (never an alias)."""
 SERVE_PORT = "SERVE_PORT"
+"""Port of the model server's HTTP API (predictions and probes; default 8080)."""
+DEFAULT_SERVE_PORT = 8080
+# The model server's HTTP paths (workloads/serve answers them, components/serving probes them).
+SERVE_PREDICT_PATH = "/invocations"
+"""MLflow's scoring protocol: POST a JSON ``dataframe_split`` / ``inputs`` / ``instances``."""
+SERVE_READY_PATH = "/ready"
+"""200 once the model version is loaded, 503 before: the readiness probe."""
+SERVE_LIVE_PATH = "/live"
+"""200 while the server's event loop answers (also while the model loads): the liveness probe."""
