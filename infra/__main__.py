@@ -45,3 +45,6 @@ pulumi.export(
         " && kubelogin convert-kubeconfig -l azurecli",
     ),
 )
+serving = platform.serving
+pulumi.export("servingEndpoints", serving.endpoints if serving else {})
+pulumi.export("llmService", serving.llm_service if serving else "")

@@ -25,11 +25,13 @@ from components.data.db_roles import password_secret_name
 from components.data.postgres import PostgresServer
 from components.kit.naming import Kind, Namer
 from components.kit.shared import RoleAssignmentSpec
+from components.mlflow.server import tracking_uri
 from components.network.egress import AKS_OUTBOUND_TYPES
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from components.observability.alerts import alert_rule_groups
 from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
+from components.serving.serving import ModelServing
 from infra.config import PlatformConfig
 from infra.config.cluster import PoolConfig
 from infra.config.maintenance import MaintenanceWindowConfig
@@ -47,8 +49,9 @@ from infra.observability import (
     build_observability,
     observability_private_dns_zones,
 )
+from infra.serving import ServingInputs, build_serving
 from infra.workflows import BuiltWorkflows, WorkflowInputs, build_workflows, vectors_login
-from infra.workloads import WorkloadInputs, Workloads, build_workloads
+from infra.workloads import WorkloadInputs, Workloads, build_workloads, platform_namespaces
 
 ACR_PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters"
@@ -73,6 +76,7 @@ class Platform:
     workloads: Workloads
     observability: Observability
     workflows: BuiltWorkflows | None
+    serving: ModelServing | None
 
 
 def private_dns_zones(cfg: PlatformConfig, namer: Namer) -> tuple[str, ...]:
@@ -173,6 +177,8 @@ def build_cluster(
             sku_tier=c.sku_tier,
             tenant_id=tenant_id,
             admin_group_object_ids=[str(g) for g in c.admin_group_object_ids],
+            ai_toolchain_operator_enabled=cfg.serving.llm is not None,
+            app_routing_internal_enabled=any(m.serving.ingress_enabled for m in cfg.release.models),
             system_pool=SystemPoolSpec(
                 name=sp.name,
                 vm_size=sp.vm_size,
@@ -446,6 +452,21 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             tags=tags,
         ),
     )
+    serving = build_serving(
+        cfg,
+        ServingInputs(
+            provider_opts=pulumi.ResourceOptions(providers={"kubernetes": workloads.provider}),
+            registry_login_server=registry.login_server,
+            tracking_uri=tracking_uri(cfg.mlflow.namespace),
+            resource_group_name=network.resource_group_name,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            monitor_workspace_resource_id=observability.prometheus.workspace_resource_id,
+            prometheus_query_endpoint=observability.prometheus.query_endpoint,
+            client_namespaces=platform_namespaces(cfg),
+            tags=tags,
+            namer=namer,
+        ),
+    )
     return Platform(
         network=network,
         cluster=cluster,
@@ -457,6 +478,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         workloads=workloads,
         observability=observability,
         workflows=workflows,
+        serving=serving,
     )
 
 

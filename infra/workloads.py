@@ -105,6 +105,13 @@ def platform_namespaces(cfg: PlatformConfig) -> list[str]:
     return clients
 
 
+def mlflow_clients(cfg: PlatformConfig) -> list[str]:
+    """Namespaces whose pods may reach MLflow: the platform's, and the model servers' (they
+    load their model version through MLflow's artifact proxy)."""
+    serving = [cfg.serving.namespace] if cfg.release.models else []
+    return [*platform_namespaces(cfg), *serving]
+
+
 def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
     """The Kubernetes provider, the database roles, MLflow and the vector store."""
     provider = cluster_provider(
@@ -116,7 +123,6 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
     )
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     placement = Placement(pool=cfg.cpu_pool.name, spot=cfg.cpu_pool.spot)
-    clients = platform_namespaces(cfg)
     tags = dict(inputs.tags)
     roles = build_database_roles(cfg, inputs, placement, on_cluster)
     mlflow = Mlflow(
@@ -139,7 +145,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
             database_resource_id=inputs.postgres_database_resource_ids[db_roles.MLFLOW.key],
             roles_job_id=roles.job_id,
             node_placement=placement,
-            client_namespaces=clients,
+            client_namespaces=mlflow_clients(cfg),
             namespace=cfg.mlflow.namespace,
             image=cfg.mlflow.image,
             replicas=cfg.mlflow.replicas,

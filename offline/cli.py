@@ -37,6 +37,7 @@ from offline.runner import (
     run_bootstrap_stack,
     run_stack,
 )
+from offline.serving_summary import llm_rows, release_rows
 from offline.summary import azure_name, settings_of
 from policies.rules import Finding
 
@@ -123,6 +124,7 @@ def print_summary(run: OfflineRun, console: Console) -> None:
             table.add_row(*row)
         console.print(table)
     print_rules_and_dashboards(run, console)
+    print_release(run, console)
     custom = sum(1 for r in run.resources if r.custom)
     console.print(
         f"\nstack [bold]{run.stack}[/bold]: {custom} resources in {len(groups)} components "
@@ -151,6 +153,27 @@ def print_rules_and_dashboards(run: OfflineRun, console: Console) -> None:
         "Grafana dashboards: "
         + (", ".join(titles) if titles else "none (no JSON under dashboards/)")
     )
+
+
+def print_release(run: OfflineRun, console: Console) -> None:
+    """The release as the stack would deploy it: model versions, image, serving settings."""
+    rows = release_rows(run)
+    if not rows:
+        console.print("\nRelease: no model served by this stack")
+    for row in rows:
+        console.print(
+            f"\nrelease model {row.model} version {row.version} | image {row.image} | "
+            f"replicas {row.replicas} | target {row.target} | {row.resources} | "
+            f"on {row.placement} | ingress {row.ingress}",
+            markup=False,
+            soft_wrap=True,
+        )
+    for workspace, preset, instance in llm_rows(run):
+        console.print(
+            f"LLM (KAITO) workspace {workspace} | preset {preset} | instanceType {instance}",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def print_placeholders(stack: str, placeholders: list[str], console: Console) -> None:

@@ -41,7 +41,11 @@ KIND_ORDER: tuple[str, ...] = (
     "Job",
     "PodDisruptionBudget",
     "NetworkPolicy",
+    "Ingress",
     "PodMonitor",
+    "TriggerAuthentication",
+    "ScaledObject",
+    "Workspace",
 )
 _HEAD_KEYS = ("apiVersion", "kind", "metadata")
 

@@ -13,6 +13,7 @@ from bootstrap.roles import CI_ROLES
 from components.kit.shared import BUILT_IN_ROLES
 from offline.monitoring_summary import MONITORING_SUMMARIZERS
 from offline.runner import MASK, RecordedResource
+from offline.serving_summary import SERVING_SUMMARIZERS
 from offline.workflows_summary import WORKFLOWS_SUMMARIZERS
 
 # The platform's roles and the bootstrap's CI roles, by role definition GUID.
@@ -78,6 +79,13 @@ def _cluster(i: Mapping[str, Any]) -> list[str]:
         + _on(((i.get("addonProfiles") or {}).get("omsagent") or {}).get("enabled")),
         "managed Prometheus "
         + _on(((i.get("azureMonitorProfile") or {}).get("metrics") or {}).get("enabled")),
+        "KAITO " + _on((i.get("aiToolchainOperatorProfile") or {}).get("enabled")),
+        "app routing "
+        + (
+            "internal"
+            if ((i.get("ingressProfile") or {}).get("webAppRouting") or {}).get("enabled")
+            else "off"
+        ),
     ]
 
 
@@ -283,6 +291,7 @@ SUMMARIZERS: dict[str, Summarizer] = {
     "pulumi:providers:grafana": lambda i: [f"url {i.get('url')}", "auth Entra token (secret)"],
     **MONITORING_SUMMARIZERS,
     **WORKFLOWS_SUMMARIZERS,
+    **SERVING_SUMMARIZERS,
 }
 
 

@@ -117,6 +117,14 @@ class AksClusterArgs:
     so machines there (CI runners in a peered VNet) resolve the API server."""
     log_analytics_workspace_resource_id: pulumi.Input[str] | None = None
     """Log Analytics workspace of Container Insights (the ``omsagent`` add-on); None: off."""
+    ai_toolchain_operator_enabled: bool = False
+    """The AI toolchain operator (KAITO) add-on: KAITO's CRDs and controllers for LLM presets.
+    It needs the OIDC issuer and workload identity, which the cluster always has
+    (https://learn.microsoft.com/azure/aks/ai-toolchain-operator)."""
+    app_routing_internal_enabled: bool = False
+    """The application routing add-on (managed NGINX) with an internal load balancer for its
+    default ingress controller: ingresses of class ``webapprouting.kubernetes.azure.com`` are
+    reachable from the VNet only (https://learn.microsoft.com/azure/aks/app-routing)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -209,6 +217,25 @@ class AksCluster(pulumi.ComponentResource):
             workload_auto_scaler_profile=cs.ManagedClusterWorkloadAutoScalerProfileArgs(
                 keda=cs.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
             ),
+            # Left unset (not `enabled: False`) when off, so stacks without an LLM send the
+            # same cluster inputs as before.
+            ai_toolchain_operator_profile=cs.ManagedClusterAIToolchainOperatorProfileArgs(
+                enabled=True
+            )
+            if args.ai_toolchain_operator_enabled
+            else None,
+            # "Internal": AKS provisions the default NGINX controller's load balancer as an
+            # internal one and overrides any annotation that would make it public.
+            ingress_profile=cs.ManagedClusterIngressProfileArgs(
+                web_app_routing=cs.ManagedClusterIngressProfileWebAppRoutingArgs(
+                    enabled=True,
+                    nginx=cs.ManagedClusterIngressProfileNginxArgs(
+                        default_ingress_controller_type="Internal"
+                    ),
+                )
+            )
+            if args.app_routing_internal_enabled
+            else None,
             addon_profiles=self._addons(args),
             # Scale-from-zero GPU pools: let the autoscaler remove idle expensive nodes fast.
             auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(

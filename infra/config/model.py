@@ -38,8 +38,8 @@ from infra.config.network import NetworkConfig
 from infra.config.policy import PolicyConfig
 from infra.config.release import ReleaseConfig
 from infra.config.security import SecurityConfig
-from infra.config.workflows import WorkflowsConfig, check_workflows
 from infra.config.serving import ServingSettings
+from infra.config.workflows import WorkflowsConfig, check_workflows
 
 _WORKLOAD = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{2,39}$")

@@ -277,3 +277,31 @@ def test_aks_user_defined_routing_grants_the_route_table_before_the_cluster(
 
 def test_aks_default_outbound_is_the_load_balancer(run_components) -> None:
     assert _cluster(run_components)["networkProfile"]["outboundType"] == "loadBalancer"
+
+
+def test_aks_ai_toolchain_operator_enabled_when_llm_asked(run_components) -> None:
+    c = _cluster(run_components, ai_toolchain_operator_enabled=True)
+
+    # https://learn.microsoft.com/azure/aks/ai-toolchain-operator: the add-on is the
+    # managed cluster's aiToolchainOperatorProfile; it needs the OIDC issuer and workload
+    # identity, which every cluster here has.
+    assert c["aiToolchainOperatorProfile"] == {"enabled": True}
+    assert c["oidcIssuerProfile"] == {"enabled": True}
+    assert c["securityProfile"]["workloadIdentity"] == {"enabled": True}
+
+
+def test_aks_app_routing_internal_when_serving_ingress_asked(run_components) -> None:
+    c = _cluster(run_components, app_routing_internal_enabled=True)
+
+    # https://learn.microsoft.com/azure/aks/app-routing: "Internal" makes the default NGINX
+    # controller's load balancer internal (and overrides annotations that would not).
+    assert c["ingressProfile"] == {
+        "webAppRouting": {"enabled": True, "nginx": {"defaultIngressControllerType": "Internal"}}
+    }
+
+
+def test_aks_llm_and_app_routing_absent_by_default(run_components) -> None:
+    c = _cluster(run_components)
+
+    assert "aiToolchainOperatorProfile" not in c
+    assert "ingressProfile" not in c
