@@ -14,15 +14,19 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import promql_parser
-import pulumi
 import pytest
 from cloudcoil.models.keda import v1alpha1 as keda
 
-from components.kit.naming import Namer
 from infra.config import PlatformConfig
-from infra.serving import ServingInputs, build_serving
-from offline.runner import SUBSCRIPTION_ID, OfflineRun
+from offline.runner import OfflineRun
 from tests.manifests.crds import validate_pod_monitor
+from tests.manifests.serving_inputs import (
+    LOGIN_SERVER,
+    QUERY_ENDPOINT,
+    TRACKING_URI,
+    WORKSPACE_ID,
+    render_serving,
+)
 from tests.manifests.workload_inputs import objects, one, stack_config
 from tests.unit.test_well_known_values import (
     CLIENT_ID_ANNOTATION,
@@ -32,14 +36,6 @@ from tests.unit.test_well_known_values import (
 )
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
-LOGIN_SERVER = "crmlopsunit0001.azurecr.io"
-WORKSPACE_ID = (
-    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-unit-weu/providers/"
-    "Microsoft.Monitor/accounts/amw-mlops-unit-weu"
-)
-QUERY_ENDPOINT = "https://amw-mlops-unit-weu-abcd.westeurope.prometheus.monitor.azure.com"
-# Written out: the in-cluster MLflow Service the servers load their model through.
-TRACKING_URI = "http://mlflow.mlflow.svc.cluster.local:5000"
 WORKSPACE_SCHEMA = json.loads(
     (Path(__file__).parent.parent / "schemas" / "kaito-workspace-v1beta1.json").read_text()
 )
@@ -55,23 +51,7 @@ BUILT_IN_KINDS = {
 
 
 def serve(cfg: PlatformConfig, run_components: Runner) -> OfflineRun:
-    """``build_serving`` for ``cfg`` under the mocks."""
-    namer = Namer(
-        workload=cfg.workload, stack="unit", location=cfg.location, subscription_id=SUBSCRIPTION_ID
-    )
-    inputs = ServingInputs(
-        provider_opts=pulumi.ResourceOptions(),
-        registry_login_server=LOGIN_SERVER,
-        tracking_uri=TRACKING_URI,
-        resource_group_name="rg-mlops-unit-weu",
-        oidc_issuer_url="https://westeurope.oic.prod-aks.azure.com/tenant/0000/",
-        monitor_workspace_resource_id=WORKSPACE_ID,
-        prometheus_query_endpoint=QUERY_ENDPOINT,
-        client_namespaces=["mlflow", "vector-store"],
-        tags=cfg.tags.as_dict(),
-        namer=namer,
-    )
-    return run_components(lambda: build_serving(cfg, inputs))
+    return render_serving(cfg, run_components)
 
 
 def server(run: OfflineRun, name: str = "churn") -> dict[str, Any]:
