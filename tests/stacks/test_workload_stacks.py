@@ -15,6 +15,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from cloudcoil.models.keda import v1alpha1 as keda
 
 from infra.config import parse_config
 from offline.manifests import write_manifests
@@ -26,6 +27,19 @@ from tests.unit.test_well_known_values import ROLE_IDS
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "schemas" / "secretproviderclass-v1.json").read_text()
 )
+WORKSPACE_SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "schemas" / "kaito-workspace-v1beta1.json").read_text()
+)
+# Custom resources: each checked against its own schema or model below.
+CRD_KINDS = {
+    "SecretProviderClass",
+    "PodMonitor",
+    "ScaledObject",
+    "TriggerAuthentication",
+    "Workspace",
+    "ScaledJob",
+    "RayJob",
+}
 K8S = "kubernetes:"
 
 
@@ -45,21 +59,27 @@ def test_stack_manifests_are_valid_for_the_cluster_version(
 ) -> None:
     cfg = parse_config(encode(stack_values(stack)))
     docs = _manifests(stack_runs[stack], tmp_path)
-    # Custom resources of the workflows (KEDA, KubeRay) are validated against their own
-    # schemas in tests/manifests/test_workflows_manifests.py.
-    custom = {"SecretProviderClass", "PodMonitor", "ScaledJob", "TriggerAuthentication", "RayJob"}
-    builtin = [d for d in docs if d["kind"] not in custom]
+    # The workflows' KubeRay RayJob is validated in tests/manifests/test_workflows_manifests.py.
+    builtin = [d for d in docs if d["kind"] not in CRD_KINDS]
     classes = [d for d in docs if d["kind"] == "SecretProviderClass"]
     monitors = [d for d in docs if d["kind"] == "PodMonitor"]
+    keda_objects = [d for d in docs if d["apiVersion"] == "keda.sh/v1alpha1"]
+    workspaces = [d for d in docs if d["kind"] == "Workspace"]
     assert len(builtin) >= 10
     assert classes
     assert monitors
+    assert {d["kind"] for d in keda_objects} >= {"ScaledObject", "TriggerAuthentication"}
+    assert len(workspaces) == (1 if cfg.serving.llm else 0)
     for obj in builtin:
         kubernetes_validate.validate(obj, cfg.cluster.kubernetes_version, strict=True)
     for obj in classes:
         jsonschema.validate(obj, SCHEMA)
     for obj in monitors:
         validate_pod_monitor(obj)
+    for obj in keda_objects:
+        getattr(keda, obj["kind"]).model_validate(obj)
+    for obj in workspaces:
+        jsonschema.validate(obj, WORKSPACE_SCHEMA)
     assert not [d for d in docs if d["kind"] == "Secret"]
 
 
