@@ -222,8 +222,8 @@ def test_mlflow_network_policy_admits_platform_namespaces_on_5000_when_deployed(
         {
             "key": "kubernetes.io/metadata.name",
             "operator": "In",
-            # The dev stack runs the workflows: retrain and the monitor reach MLflow.
-            "values": ["mlflow", "vector-store", "workflows"],
+            # dev runs the workflows (retrain, monitor) and serves a model: both reach MLflow.
+            "values": ["mlflow", "serving", "vector-store", "workflows"],
         }
     ]
     assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "mlflow"
