@@ -78,7 +78,7 @@ def test_serving_deployment_serves_exact_release_version_from_stack_registry(
     c = server(dev)
     env = env_of(c)
 
-    assert c["image"] == f"{LOGIN_SERVER}/aks-mlops/workloads:0.1.0"
+    assert c["image"] == f"{LOGIN_SERVER}/aks-mlops/workloads@sha256:" + "0" * 64
     assert c["command"] == ["python", "-m", "workloads.serve"]
     assert env["SERVE_MODEL_NAME"] == "churn"
     assert env["SERVE_MODEL_VERSION"] == "1"

@@ -61,8 +61,6 @@ EXPECTED_WAIVERS: dict[str, set[str]] = {
     # Root for the kubelet's pod-resources socket (capabilities dropped, read-only root).
     "DaemonSet.dcgm-exporter": {"CKV_K8S_23", "CKV_K8S_40", *DIGEST},
     "Deployment.mlflow": DIGEST,
-    # The model server: the shipped release blocks pin the workloads image by version tag.
-    "Deployment.churn": DIGEST,
     "StatefulSet.qdrant": DIGEST,
     "Job.vector-schema-*": DIGEST,
     "Job.db-roles-*": DIGEST,
