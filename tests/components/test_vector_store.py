@@ -373,3 +373,14 @@ def test_vector_store_qdrant_uses_configured_class_without_creating_one(
     run, _ = qd
 
     assert objects(run, "StorageClass") == []
+
+
+@pytest.mark.parametrize(
+    ("distance", "expected"), [("cosine", "Cosine"), ("l2", "Euclid"), ("inner_product", "Dot")]
+)
+def test_qdrant_collection_body_uses_qdrant_distance_names(distance: str, expected: str) -> None:
+    # https://qdrant.tech/documentation/concepts/collections/#create-a-collection :
+    # PUT /collections/<name> {"vectors": {"size": N, "distance": "Cosine" | "Euclid" | "Dot"}}
+    assert qdrant.collection_config(dimensions=384, distance=distance) == {
+        "vectors": {"size": 384, "distance": expected}
+    }
