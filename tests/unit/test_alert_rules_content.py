@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from components.observability.alerts import _num, alert_rule_groups, prometheus_rules_document
+from components.observability.specs import RuleSpec
 from infra.config.alerts import AlertsConfig
 
 CONFIG: dict[str, Any] = {
@@ -154,3 +155,13 @@ def test_a_disabled_alert_is_dropped_and_only_it(
 )
 def test_thresholds_are_written_as_promql_reads_them(value: float, promql: str) -> None:
     assert _num(value) == promql
+
+
+@pytest.mark.parametrize("kwargs", [{"alert": "A", "record": "a:b:c"}, {}], ids=["both", "neither"])
+def test_a_rule_is_an_alert_or_a_record(kwargs: dict[str, str]) -> None:
+    with pytest.raises(
+        ValueError, match=r"^a rule is either an alert or a record, not both or neither$"
+    ):
+        RuleSpec(expression="up == 0", **kwargs)  # type: ignore[arg-type]
+    assert RuleSpec(expression="up == 0", alert="Down").record is None
+    assert RuleSpec(expression="up", record="job:up:sum").alert is None
