@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from components.observability.alerts import _num, alert_rule_groups, prometheus_rules_document
-from components.observability.specs import RuleSpec
+from components.observability.specs import RuleGroupSpec, RuleSpec
 from infra.config.alerts import AlertsConfig
 
 CONFIG: dict[str, Any] = {
@@ -165,3 +165,41 @@ def test_a_rule_is_an_alert_or_a_record(kwargs: dict[str, str]) -> None:
         RuleSpec(expression="up == 0", **kwargs)  # type: ignore[arg-type]
     assert RuleSpec(expression="up == 0", alert="Down").record is None
     assert RuleSpec(expression="up", record="job:up:sum").alert is None
+
+
+def test_rules_file_carries_alert_labels() -> None:
+    # Alerting rules take `labels` next to `annotations`; recording rules take neither `for`
+    # nor annotations (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/).
+    group = RuleGroupSpec(
+        name="team",
+        description="d",
+        interval_minutes=5,
+        rules=(
+            RuleSpec(record="job:up:sum", expression="sum by (job) (up)"),
+            RuleSpec(
+                alert="Down",
+                expression="up == 0",
+                for_minutes=3,
+                labels={"team": "ml"},
+                annotations={"summary": "down"},
+            ),
+        ),
+    )
+    assert prometheus_rules_document([group]) == {
+        "groups": [
+            {
+                "name": "team",
+                "interval": "5m",
+                "rules": [
+                    {"record": "job:up:sum", "expr": "sum by (job) (up)"},
+                    {
+                        "alert": "Down",
+                        "expr": "up == 0",
+                        "for": "3m",
+                        "labels": {"team": "ml"},
+                        "annotations": {"summary": "down"},
+                    },
+                ],
+            }
+        ]
+    }
