@@ -2,7 +2,9 @@
 
 - ``run_components(body)`` runs ``body`` (component constructors) under Pulumi's mock runtime
   with a fresh root stack and returns what was registered (inputs with wire names, parent,
-  dependencies, protect / retain options).
+  dependencies, protect / retain options). Every component the body builds must register
+  its outputs, each under the name of the component attribute that holds it (the outputs
+  `pulumi stack export` and the console show are the ones the code hands to consumers).
 - ``stack_runs`` runs the real program for every stack file once per session.
 - ``stack_config(stack)`` is a stack file's config as the engine passes it, to mutate in tests.
 
@@ -18,7 +20,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime.stack import Stack
 
 from offline.runner import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
 
@@ -30,9 +34,36 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
     """Run component constructors under mocks; returns the recorded registrations."""
 
     def _run(body: Callable[[], object]) -> OfflineRun:
-        return run_callable(body, stack="unit")
+        registered: list[tuple[pulumi.ComponentResource, object]] = []
+        original = pulumi.ComponentResource.register_outputs
+
+        def _record(self: pulumi.ComponentResource, outputs: Any) -> None:
+            registered.append((self, outputs))
+            original(self, outputs)
+
+        pulumi.ComponentResource.register_outputs = _record  # type: ignore[method-assign]
+        try:
+            run = run_callable(body, stack="unit")
+        finally:
+            pulumi.ComponentResource.register_outputs = original  # type: ignore[method-assign]
+        for component, outputs in registered:
+            if isinstance(component, Stack):  # the root stack registers the program's exports
+                continue
+            _check_registered_outputs(component, outputs)
+        return run
 
     return _run
+
+
+def _check_registered_outputs(component: pulumi.ComponentResource, outputs: object) -> None:
+    kind = type(component).__name__
+    assert isinstance(outputs, dict), f"{kind} registers no outputs"
+    assert outputs, f"{kind} registers no outputs"
+    missing = object()
+    for key, value in outputs.items():
+        assert getattr(component, key, missing) is value, (
+            f"{kind} registers output {key!r}, which is not the attribute of that name"
+        )
 
 
 @pytest.fixture(scope="session")

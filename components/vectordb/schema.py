@@ -106,7 +106,8 @@ def nearest_sql(*, table: str, distance: str, limit_param: str = "%(k)s") -> str
 
     Parameters (psycopg style): ``query`` (the vector) and ``k``.
     """
-    spec = _check(table, 1, distance)
+    # Validates table and distance only; any valid dimension count is equivalent here.
+    spec = _check(table, 1, distance)  # pragma: no mutate
     return (
         f"SELECT id, content, metadata, embedding {spec.operator} %(query)s AS distance "
         f"FROM public.{table} ORDER BY embedding {spec.operator} %(query)s "

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.data.db_roles import AppRole, bootstrap_sql
+from components.data.db_roles import AppRole, bootstrap_sql, generate_password
 from components.data.db_roles_job import DatabaseRoles, DatabaseRolesArgs
 from components.kit.kubernetes import Placement
 from offline.runner import OfflineRun
@@ -186,3 +186,13 @@ def test_database_roles_rejects_args_when_keys_do_not_match(run_components: Runn
 
     with pytest.raises(ValueError, match="password_secret_names"):
         run_components(body)
+
+
+def test_role_password_letters_and_digits_only(run_components) -> None:
+    # random's RandomPassword includes special characters unless told not to
+    # (https://www.pulumi.com/registry/packages/random/api-docs/randompassword/, special
+    # defaults to true): the password travels through psql variables and a URL unquoted.
+    run = run_components(lambda: generate_password("role-pw"))
+    inputs = run.named("role-pw").inputs
+    assert inputs["special"] is False
+    assert inputs["length"] == 40

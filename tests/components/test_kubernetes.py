@@ -122,3 +122,4 @@ def test_gpu_spot_placement_tolerates_both_taints_and_selects_the_pool() -> None
     assert kube.Placement(pool="cpu").tolerations() is None
     assert kube.gpu_limits(2) == {"nvidia.com/gpu": "2"}
     assert kube.gpu_limits(0) == {}
+    assert kube.gpu_limits(1) == {"nvidia.com/gpu": "1"}

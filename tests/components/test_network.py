@@ -213,3 +213,28 @@ def test_network_private_endpoint_spec_uses_the_endpoint_subnet_and_the_zone(
     assert seen["zone"].endswith(
         "/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
     )
+
+
+def test_network_egress_resources_named_placed_and_tagged(run_components) -> None:
+    nat_run = run_components(
+        lambda: Network("net", _args(egress="natGateway", zones=["1", "2"], **EGRESS_NAMES))
+    )
+    (nat,) = nat_run.of_type(NAT)
+    (ip,) = nat_run.of_type(PIP)
+    assert nat.inputs["natGatewayName"] == "ng-unit"
+    assert ip.inputs["publicIpAddressName"] == "pip-unit-egress"
+    # https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource : a NAT gateway
+    # takes IPv4 Standard public IPs only; TCP idle timeout 4 minutes is Azure's default.
+    assert ip.inputs["publicIPAddressVersion"] == "IPv4"
+    assert nat.inputs["idleTimeoutInMinutes"] == 4
+    udr_run = run_components(
+        lambda: Network(
+            "net",
+            _args(egress="userDefinedRouting", firewall_private_ip="10.100.0.4", **EGRESS_NAMES),
+        )
+    )
+    (table,) = udr_run.of_type(ROUTES)
+    for resource in (nat, ip, table):
+        assert resource.inputs["location"] == "westeurope"
+        assert resource.inputs["resourceGroupName"] == RG
+        assert resource.inputs["tags"] == {"environment": "dev"}

@@ -3,6 +3,8 @@ the order Azure needs (rule before association, workspace before rule)."""
 
 from __future__ import annotations
 
+import pytest
+
 from components.observability.container_insights import ContainerInsights, ContainerInsightsArgs
 from components.observability.diagnostics import (
     DiagnosticSettings,
@@ -193,3 +195,21 @@ def test_diagnostic_settings_send_categories_to_the_workspace(run_components) ->
     blob_setting = run.named("diag-blob").inputs
     assert blob_setting["resourceUri"] == blob
     assert "logAnalyticsDestinationType" not in blob_setting
+    # One setting per resource, under a name a reader of the portal recognises.
+    assert aks.inputs["name"] == "to-log-analytics"
+    assert blob_setting["name"] == "to-log-analytics"
+    assert blob_setting["logs"] == [{"category": "StorageRead", "enabled": True}]
+
+
+def test_diagnostic_target_without_category_is_refused(run_components) -> None:
+    def body() -> None:
+        DiagnosticSettings(
+            "diag",
+            DiagnosticSettingsArgs(
+                workspace_resource_id="/subscriptions/x/workspaces/log-unit",
+                targets={"kv": DiagnosticTarget(resource_id=CLUSTER_ID, categories=[])},
+            ),
+        )
+
+    with pytest.raises(ValueError, match=r"^diagnostic target 'kv' enables no category$"):
+        run_components(body)

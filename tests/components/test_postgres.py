@@ -205,6 +205,9 @@ def test_postgres_generated_password_is_long_uri_safe_and_secret(run_components)
     inputs = run.named("pw").inputs
     assert inputs["length"] == ADMIN_PASSWORD_LENGTH >= 32
     assert inputs["overrideSpecial"] == "-_.~"
+    # Specials on: Azure wants three of upper, lower, digits, non-alphanumerics
+    # (https://learn.microsoft.com/azure/postgresql/flexible-server/quickstart-create-server).
+    assert inputs["special"] is True
     assert min(inputs[k] for k in ("minLower", "minUpper", "minNumeric", "minSpecial")) >= 1
     keepers = run.named("probe").inputs["keepers"]
     assert MASK in (keepers, keepers.get("pw") if isinstance(keepers, dict) else None)

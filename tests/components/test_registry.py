@@ -107,3 +107,67 @@ def test_cache_rules_one_wildcard_rule_per_upstream_host(run_components) -> None
         assert registry.urn in rule.dependencies
         # Cache rule names: 5-50 letters, digits and hyphens.
         assert 5 <= len(rule.inputs["cacheRuleName"]) <= 50
+
+
+def test_registry_basic_defaults_as_azure_documents_them(run_components) -> None:
+    # https://learn.microsoft.com/rest/api/containerregistry/registries/create :
+    # networkRuleBypassOptions "AzureServices" lets trusted Azure services (e.g. Defender
+    # image scanning) reach a network-restricted registry; zoneRedundancy "Disabled" outside
+    # Premium (zone redundancy is a Premium feature).
+    reg = _registry(run_components, tags={"env": "unit", "owner": "mlops"}).named("acr-registry")
+    assert reg.inputs["registryName"] == "crunittest"
+    assert reg.inputs["resourceGroupName"] == RG
+    assert reg.inputs["location"] == "westeurope"
+    assert reg.inputs["networkRuleBypassOptions"] == "AzureServices"
+    assert reg.inputs["zoneRedundancy"] == "Disabled"
+    assert reg.inputs["tags"] == {"env": "unit", "owner": "mlops"}
+    # Retention and export policies exist only on Premium; none is sent on Basic.
+    assert set(reg.inputs["policies"]) == {"azureADAuthenticationAsArmPolicy"}
+    assert (reg.protect, reg.retain_on_delete) == (False, False)
+
+
+def test_registry_premium_zone_redundant_without_private_endpoint(run_components) -> None:
+    reg = _registry(
+        run_components, sku="Premium", zone_redundancy_enabled=True, retention_days=7
+    ).named("acr-registry")
+    assert reg.inputs["sku"] == {"name": "Premium"}
+    assert reg.inputs["zoneRedundancy"] == "Enabled"
+    assert reg.inputs["publicNetworkAccess"] == "Enabled"
+    assert reg.inputs["policies"]["retentionPolicy"] == {"days": 7, "status": "enabled"}
+    # Export stays allowed while the registry is public (it is only closed with private link).
+    assert "exportPolicy" not in reg.inputs["policies"]
+
+
+def test_registry_retention_days_ignored_below_premium(run_components) -> None:
+    reg = _registry(run_components, sku="Standard", retention_days=30).named("acr-registry")
+    assert reg.inputs["sku"] == {"name": "Standard"}
+    assert "retentionPolicy" not in reg.inputs["policies"]
+
+
+def test_registry_premium_without_retention_keeps_untagged_manifests(run_components) -> None:
+    reg = _registry(run_components, sku="Premium").named("acr-registry")
+    assert "retentionPolicy" not in reg.inputs["policies"]
+
+
+def test_registry_private_endpoint_named_after_registry_by_default(run_components) -> None:
+    run = _registry(
+        run_components,
+        sku="Premium",
+        private_endpoint=PrivateEndpointSpec(
+            subnet_resource_id=PEP_SUBNET_ID,
+            private_dns_zone_resource_id=ZONE_ID,
+            group_id="registry",
+        ),
+        tags={"env": "unit"},
+    )
+    pep = run.named("acr-pep")
+    assert pep.inputs["privateEndpointName"] == "pep-crunittest"
+    assert pep.inputs["location"] == "westeurope"
+    assert pep.inputs["resourceGroupName"] == RG
+    assert pep.inputs["tags"] == {"env": "unit"}
+    connection = pep.inputs["privateLinkServiceConnections"][0]
+    assert connection["privateLinkServiceId"].endswith(
+        "/providers/Microsoft.ContainerRegistry/registries/crunittest"
+    )
+    # The endpoint must be created after the registry it points at.
+    assert run.named("acr-registry").urn in pep.dependencies

@@ -86,6 +86,22 @@ def test_nearest_sql_orders_by_operator_of_distance_when_inner_product() -> None
     assert "ORDER BY embedding <#> %(query)s" in sql
 
 
+@pytest.mark.parametrize(
+    ("distance", "operator"), [("cosine", "<=>"), ("l2", "<->"), ("inner_product", "<#>")]
+)
+def test_nearest_sql_whole_statement_per_distance(distance: str, operator: str) -> None:
+    # pgvector operators: <-> L2, <#> negative inner product, <=> cosine distance
+    # (https://github.com/pgvector/pgvector#querying); ORDER BY the same operator the HNSW
+    # index was built for, or the index is not used.
+    assert nearest_sql(table="documents", distance=distance) == (
+        f"SELECT id, content, metadata, embedding {operator} %(query)s AS distance "
+        f"FROM public.documents ORDER BY embedding {operator} %(query)s LIMIT %(k)s"
+    )
+    assert nearest_sql(table="chunks", distance=distance, limit_param="10").endswith(
+        "FROM public.chunks ORDER BY embedding " + operator + " %(query)s LIMIT 10"
+    )
+
+
 def test_vector_store_pgvector_job_applies_schema_with_mounted_password(
     pg: tuple[OfflineRun, dict[str, Any]],
 ) -> None:
@@ -375,3 +391,14 @@ def test_vector_store_qdrant_uses_configured_class_without_creating_one(
     run, _ = qd
 
     assert objects(run, "StorageClass") == []
+
+
+@pytest.mark.parametrize(
+    ("distance", "expected"), [("cosine", "Cosine"), ("l2", "Euclid"), ("inner_product", "Dot")]
+)
+def test_qdrant_collection_body_uses_qdrant_distance_names(distance: str, expected: str) -> None:
+    # https://qdrant.tech/documentation/concepts/collections/#create-a-collection :
+    # PUT /collections/<name> {"vectors": {"size": N, "distance": "Cosine" | "Euclid" | "Dot"}}
+    assert qdrant.collection_config(dimensions=384, distance=distance) == {
+        "vectors": {"size": 384, "distance": expected}
+    }

@@ -147,6 +147,8 @@ def test_placeholders_stop_a_real_deployment_naming_each(monkeypatch: pytest.Mon
         "the stack file still has 4 documentation placeholder(s); replace them before a real "
         "deployment:\n  - cluster.adminGroupObjectIds[0]"
     )
+    # One problem per line, each a bullet.
+    assert str(info.value).splitlines()[1:] == [f"  - {p}" for p in SHIPPED["test"]]
 
 
 def test_placeholders_warned_in_the_offline_plan(monkeypatch: pytest.MonkeyPatch) -> None:
