@@ -69,10 +69,12 @@ def test_images_cli_json() -> None:
     assert doc["offline"] is True
     assert "ghcr.io/mlflow/mlflow:v3.17.2-full" in doc["references"]
     assert set(doc["hosts"]) >= {"ghcr.io"}
-    # The kubelet pulls from the stack's registry only; nothing of the registry's own yet.
+    # The kubelet pulls from the stack's registry only; of the registry's own repositories
+    # only the CI-built workloads image (not in the scanned references: CI scans its build).
     (pulled,) = doc["pulledFrom"]
     assert re.fullmatch(r"crmlopsdevweu[a-z0-9]+\.azurecr\.io", pulled)
-    assert doc["built"] == []
+    assert all(b.startswith(f"{pulled}/aks-mlops/workloads") for b in doc["built"])
+    assert not set(doc["built"]) & set(doc["references"])
     assert {
         "component",
         "object",
@@ -118,7 +120,8 @@ def test_cache_off_pulls_upstream_and_the_policy_admits_the_upstreams() -> None:
     run = run_program("dev", config, secrets)
     assert [r for r in run.resources if r.type.endswith("containerregistry:CacheRule")] == []
     uses = inventory(run)
-    assert {u.source for u in uses} == {"upstream"}
+    # Third-party images straight from upstream; only the CI-built image is the registry's.
+    assert {u.source for u in uses if u.repository != "aks-mlops/workloads"} == {"upstream"}
     assert "ghcr.io/mlflow/mlflow:v3.17.2-full" in {u.image for u in uses}
     regex = re.compile(
         run.named("allowed-images-assignment").inputs["parameters"]["allowedContainerImagesRegex"][
