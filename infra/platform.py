@@ -12,6 +12,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
+from components.cluster.defender import DefenderForContainers, DefenderForContainersArgs
 from components.cluster.gpu_sizes import gpu_model
 from components.cluster.image_policy import AllowedImagesPolicy, AllowedImagesPolicyArgs
 from components.cluster.maintenance import (
@@ -29,7 +30,8 @@ from components.mlflow.server import tracking_uri
 from components.network.egress import AKS_OUTBOUND_TYPES
 from components.network.vnet import Network, NetworkArgs, SubnetSpec
 from components.observability.alerts import alert_rule_groups
-from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
+from components.registry import cache
+from components.registry.acr import CacheCredentialSpec, ContainerRegistry, ContainerRegistryArgs
 from components.secrets.key_vault import KeyVault
 from components.serving.serving import ModelServing
 from infra.config import PlatformConfig
@@ -206,8 +208,19 @@ def build_cluster(
             maintenance_windows=maintenance_windows(cfg),
             private_dns_link_vnet_resource_ids=dict(cfg.network.peerings),
             log_analytics_workspace_resource_id=log_analytics_workspace_resource_id,
+            defender_enabled=cfg.security.defender_enabled,
             tags=tags,
         ),
+    )
+
+
+def build_defender(cfg: PlatformConfig, subscription_id: str) -> DefenderForContainers | None:
+    """The subscription's Defender for Containers plan (with ``security.defenderEnabled``)."""
+    if not cfg.security.defender_enabled:
+        return None
+    return DefenderForContainers(
+        "defender",
+        DefenderForContainersArgs(subscription_id=subscription_id, protect=cfg.protect),
     )
 
 
@@ -294,14 +307,36 @@ def build_node_pools(
     return pools
 
 
+def cache_credentials(cfg: PlatformConfig, key_vault: KeyVault) -> dict[str, CacheCredentialSpec]:
+    """The configured credential sets' secrets, in the stack's Key Vault."""
+    return {
+        host: CacheCredentialSpec(
+            key_vault_resource_id=key_vault.resource_id,
+            key_vault_uri=key_vault.vault_uri,
+            username_secret_name=secrets.username_secret,
+            password_secret_name=secrets.password_secret,
+        )
+        for host, secrets in sorted(cfg.registry.cache_credentials.items())
+    }
+
+
+def image_registry(cfg: PlatformConfig, namer: Namer) -> str | None:
+    """The login server third-party images are pulled through; None with the cache off."""
+    if not cfg.registry.cache_rules_enabled:
+        return None
+    return cache.login_server(namer.name(Kind.CONTAINER_REGISTRY))
+
+
 def build_registry(
     cfg: PlatformConfig,
     namer: Namer,
     tags: dict[str, str],
     network: Network,
     cluster: AksCluster,
+    *,
+    key_vault: KeyVault,
 ) -> ContainerRegistry:
-    """The registry with AcrPull for the kubelet identity."""
+    """The registry with AcrPull for the kubelet identity and the artifact cache rules."""
     reg = cfg.registry
     endpoint = (
         network.private_endpoint(ACR_PRIVATE_DNS_ZONE, "registry")
@@ -319,6 +354,7 @@ def build_registry(
             retention_days=reg.retention_days,
             zone_redundancy_enabled=reg.zone_redundancy_enabled,
             cache_upstreams=tuple(reg.cache_upstreams) if reg.cache_rules_enabled else (),
+            cache_credentials=cache_credentials(cfg, key_vault),
             private_endpoint=endpoint,
             private_endpoint_name=namer.name(Kind.PRIVATE_ENDPOINT, "acr"),
             role_assignments={
@@ -357,7 +393,14 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         log_analytics_workspace_resource_id=log_analytics.resource_id,
     )
     pools = build_node_pools(cfg, tags, network, cluster)
-    registry = build_registry(cfg, namer, tags, network, cluster)
+    build_defender(cfg, client.subscription_id)
+    data_lake = build_data_lake(cfg, namer, tags, network)
+    postgres, postgres_secrets = build_postgres(cfg, namer, tags, network, client.tenant_id)
+    key_vault = build_key_vault(
+        cfg, namer, tags, network, tenant_id=client.tenant_id, secrets=postgres_secrets
+    )
+    # After the vault: a credential set names secrets in it.
+    registry = build_registry(cfg, namer, tags, network, cluster, key_vault=key_vault)
     AllowedImagesPolicy(
         "allowed-images",
         AllowedImagesPolicyArgs(
@@ -367,11 +410,6 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             effect=cfg.security.allowed_images_effect,
             assignment_name="allowed-container-images",
         ),
-    )
-    data_lake = build_data_lake(cfg, namer, tags, network)
-    postgres, postgres_secrets = build_postgres(cfg, namer, tags, network, client.tenant_id)
-    key_vault = build_key_vault(
-        cfg, namer, tags, network, tenant_id=client.tenant_id, secrets=postgres_secrets
     )
     workloads = build_workloads(
         cfg,
@@ -404,6 +442,10 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
                 *(network.peering_ids[k] for k in sorted(network.peering_ids)),
                 *(cluster.api_dns_link_ids[k] for k in sorted(cluster.api_dns_link_ids)),
             ],
+            image_registry=image_registry(cfg, namer),
+            # The kubelet's AcrPull and the cache rules: no pod may pull through the registry
+            # before they exist.
+            image_pull_ids=registry.pull_ready_ids,
             namer=namer,
         ),
     )

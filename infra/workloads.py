@@ -15,13 +15,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.dcgm_exporter import DcgmExporter, DcgmExporterArgs
-from components.cluster.device_plugin import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from components.cluster.dcgm_exporter import (
+    DCGM_EXPORTER_IMAGE,
+    DcgmExporter,
+    DcgmExporterArgs,
+)
+from components.cluster.device_plugin import (
+    DEVICE_PLUGIN_IMAGE,
+    NvidiaDevicePlugin,
+    NvidiaDevicePluginArgs,
+)
 from components.data import db_roles
 from components.data.db_roles_job import DatabaseRoles, DatabaseRolesArgs
+from components.kit import jobs
 from components.kit.kubernetes import Placement, cluster_provider
 from components.kit.naming import Kind, Namer
 from components.mlflow.tracking import Mlflow, MlflowArgs
+from components.registry import cache
 from components.vectordb.store import VectorStore, VectorStoreArgs
 from infra.config import PlatformConfig
 from infra.data_layer import app_roles
@@ -76,6 +86,16 @@ class WorkloadInputs:
     server through; the Kubernetes provider waits for them (empty for a public API server)."""
     namer: Namer
     """The stack's namer."""
+    image_registry: str | None = None
+    """Login server every third-party image is pulled through (the registry's cache rules,
+    :func:`components.registry.cache.through_registry`); None pulls them from upstream."""
+    image_pull_ids: Sequence[pulumi.Input[str]] = ()
+    """Ids of what pulling through the registry needs (the kubelet's AcrPull, the cache
+    rules): the Kubernetes provider, and so every pod, waits for them."""
+
+    def image(self, upstream: str) -> str:
+        """The reference a container names for the ``upstream`` image."""
+        return cache.through_registry(upstream, self.image_registry)
 
 
 @dataclass(frozen=True)
@@ -119,7 +139,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
         resource_group_name=inputs.resource_group_name,
         cluster_name=inputs.cluster_name,
         login_mode=KUBELOGIN_MODE,
-        reachable_after=inputs.api_server_path_ids,
+        reachable_after=[*inputs.api_server_path_ids, *inputs.image_pull_ids],
     )
     on_cluster = pulumi.ResourceOptions(providers={"kubernetes": provider})
     placement = Placement(pool=cfg.cpu_pool.name, spot=cfg.cpu_pool.spot)
@@ -147,7 +167,7 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
             node_placement=placement,
             client_namespaces=mlflow_clients(cfg),
             namespace=cfg.mlflow.namespace,
-            image=cfg.mlflow.image,
+            image=inputs.image(cfg.mlflow.image),
             replicas=cfg.mlflow.replicas,
             workers=cfg.mlflow.workers,
             cpu_request=cfg.mlflow.cpu_request,
@@ -167,8 +187,8 @@ def build_workloads(cfg: PlatformConfig, inputs: WorkloadInputs) -> Workloads:
         database_roles=roles,
         mlflow=mlflow,
         vector_store=vector_store,
-        device_plugin=build_device_plugin(cfg, on_cluster),
-        dcgm_exporter=build_dcgm_exporter(cfg, on_cluster),
+        device_plugin=build_device_plugin(cfg, inputs, on_cluster),
+        dcgm_exporter=build_dcgm_exporter(cfg, inputs, on_cluster),
     )
 
 
@@ -203,6 +223,7 @@ def build_database_roles(
             },
             extensions_resource_id=inputs.postgres_extensions_resource_id,
             node_placement=placement,
+            image=inputs.image(jobs.PSQL_IMAGE),
             tags=dict(inputs.tags),
         ),
         opts=opts,
@@ -210,7 +231,7 @@ def build_database_roles(
 
 
 def build_device_plugin(
-    cfg: PlatformConfig, opts: pulumi.ResourceOptions
+    cfg: PlatformConfig, inputs: WorkloadInputs, opts: pulumi.ResourceOptions
 ) -> NvidiaDevicePlugin | None:
     """The NVIDIA device plugin for GPU pools whose driver AKS installs (none otherwise)."""
     aks_driver = [p for p in cfg.gpu_pools if p.gpu_driver == "Install"]
@@ -221,17 +242,22 @@ def build_device_plugin(
         NvidiaDevicePluginArgs(
             whole_gpu_pools=any(p.mig_profile is None for p in aks_driver),
             mig_pools=any(p.mig_profile is not None for p in aks_driver),
+            image=inputs.image(DEVICE_PLUGIN_IMAGE),
         ),
         opts=opts,
     )
 
 
-def build_dcgm_exporter(cfg: PlatformConfig, opts: pulumi.ResourceOptions) -> DcgmExporter | None:
+def build_dcgm_exporter(
+    cfg: PlatformConfig, inputs: WorkloadInputs, opts: pulumi.ResourceOptions
+) -> DcgmExporter | None:
     """GPU telemetry for the GPU pools whose driver AKS installs (the GPU Operator brings its
     own exporter to the others); none without such a pool."""
     if not any(p.gpu_driver == "Install" for p in cfg.gpu_pools):
         return None
-    return DcgmExporter("gpu-telemetry", DcgmExporterArgs(), opts=opts)
+    return DcgmExporter(
+        "gpu-telemetry", DcgmExporterArgs(image=inputs.image(DCGM_EXPORTER_IMAGE)), opts=opts
+    )
 
 
 def _vector_store_args(
@@ -262,7 +288,8 @@ def _vector_store_args(
         else None,
         database_resource_id=inputs.postgres_database_resource_ids[key] if pgvector else None,
         roles_job_id=roles.job_id if pgvector else None,
-        qdrant_image=vdb.qdrant.image,
+        qdrant_image=inputs.image(vdb.qdrant.image),
+        schema_job_image=inputs.image(jobs.PSQL_IMAGE),
         storage_class=vdb.qdrant.storage_class,
         zone_redundant_storage_enabled=len(cfg.vector_pool_zones) > 1,
         storage_size_gi=vdb.qdrant.storage_size_gi,

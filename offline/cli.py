@@ -428,7 +428,9 @@ def cmd_images(args: argparse.Namespace) -> int:
             "stack": run.stack,
             "offline": True,
             "hosts": images.upstream_hosts(uses),
+            "pulledFrom": images.pulled_hosts(uses),
             "references": images.unique_references(uses),
+            "built": images.built_references(uses),
             "images": [u.as_json() for u in uses],
         }
         print(json.dumps(document, indent=2, sort_keys=True))
@@ -439,12 +441,14 @@ def cmd_images(args: argparse.Namespace) -> int:
         pin = f"@{u.digest}" if u.digest else ""
         out.print(
             f"  {u.component:18} {u.object:40} {u.container:20} "
-            f"{u.host}/{u.repository}  tag={u.tag or '-'}{pin}",
+            f"{u.host}/{u.repository}  tag={u.tag or '-'}{pin}  via {u.source}",
             markup=False,
         )
     out.print(
-        f"{len(uses)} container(s), {len(images.unique_references(uses))} distinct image(s) "
-        f"from {', '.join(images.upstream_hosts(uses)) or 'no registry'}",
+        f"{len(uses)} container(s), {len(images.unique_references(uses))} distinct third-party "
+        f"image(s) from {', '.join(images.upstream_hosts(uses)) or 'no upstream'}, "
+        f"{len(images.built_references(uses))} built by CI; pulled from "
+        f"{', '.join(images.pulled_hosts(uses)) or 'no registry'}",
         markup=False,
     )
     return 0

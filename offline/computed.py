@@ -20,6 +20,22 @@ def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
+def registry_computed(typ: str, name: str, rid: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The registry's login server; a credential set's system-assigned identity."""
+    if typ == "azure-native:containerregistry:Registry":
+        return {"loginServer": f"{name}.azurecr.io"}
+    if typ == "azure-native:containerregistry:CredentialSet":
+        # ARM creates the identity with the credential set (it reads the Key Vault secrets).
+        return {
+            "identity": {
+                **dict(inputs.get("identity") or {}),
+                "principalId": stable_uuid(rid, "principal"),
+                "tenantId": TENANT_ID,
+            }
+        }
+    return {}
+
+
 def data_layer_computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Endpoints Azure computes for the storage account, the vault and the server."""
     if typ == "azure-native:storage:StorageAccount":

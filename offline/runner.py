@@ -24,7 +24,13 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
 from components.observability.grafana_auth import offline_token, use_token_source
-from offline.computed import TENANT_ID, data_layer_computed, monitoring_computed, stable_uuid
+from offline.computed import (
+    TENANT_ID,
+    data_layer_computed,
+    monitoring_computed,
+    registry_computed,
+    stable_uuid,
+)
 
 PROJECT = "aks-mlops"
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +124,14 @@ _CHILD_TYPES: dict[str, tuple[str, str]] = {
         "{virtualNetworkLinkName}",
         "virtualNetworkLinkName",
     ),
+    "containerregistry:CacheRule": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/cacheRules/{cacheRuleName}",
+        "cacheRuleName",
+    ),
+    "containerregistry:CredentialSet": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/credentialSets/{credentialSetName}",
+        "credentialSetName",
+    ),
     "dbforpostgresql:AdministratorsMicrosoftEntra": (
         "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}",
         "objectId",
@@ -183,6 +197,9 @@ class OfflineMocks(pulumi.runtime.Mocks):
             )
             scope = inputs.get("scope")
             rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+        elif typ == "azure-native:security:Pricing":
+            # Subscription-level: `scopeId` is `subscriptions/<id>` (no leading slash).
+            rid = f"/{inputs.get('scopeId')}/providers/Microsoft.Security/pricings/{name}"
         elif module_type in _EXTENSION_TYPES:
             arm_type, name_key = _EXTENSION_TYPES[module_type]
             name = str(inputs.get(name_key, name))
@@ -241,8 +258,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
                     }
                 },
             }
-        if typ == "azure-native:containerregistry:Registry":
-            return {"loginServer": f"{name}.azurecr.io"}
+        if typ.startswith("azure-native:containerregistry:"):
+            return registry_computed(typ, name, rid, inputs)
         if typ.startswith(("azure-native:monitor:", "azure-native:dashboard:")) or typ in (
             "azure-native:operationalinsights:Workspace",
         ):

@@ -25,6 +25,8 @@ _PINNED = re.compile(r"(@sha256:[0-9a-f]{64}$)|(:v?\d+(\.\d+)+[\w.-]*$)")
 _SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|CONN(ECTION)?_?STR)", re.IGNORECASE
 )
+# An ACR login server (https://learn.microsoft.com/azure/container-registry/container-registry-get-started-portal).
+_ACR_HOST = re.compile(r"^[a-z0-9]{5,50}\.azurecr\.io$")
 # `<NAME>_FILE` / `_PATH` / `_DIR` carry where a mounted secret is, not the secret.
 _LOCATION_SUFFIX = re.compile(r"_(FILE|PATH|DIR)$", re.IGNORECASE)
 # https://learn.microsoft.com/azure/aks/internal-lb
@@ -55,6 +57,26 @@ def k8s_images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> 
             report(
                 f"container {c.get('name')}: image {image!r} is not pinned: use a version tag "
                 "(e.g. :v1.2.3) or a digest (@sha256:...).",
+                None,
+            )
+
+
+@rule(
+    "k8s-images-from-acr",
+    "Container images are pulled from an Azure Container Registry (the stack's, through its "
+    "cache rules), never straight from a public registry",
+    POD_OWNERS,
+)
+def k8s_images_from_acr(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A public registry can serve anything under a tag, rate-limit, or go away mid-rollout."""
+    for c in containers(pod_spec(args.props, args.resource_type)):
+        image = str(c.get("image", ""))
+        host = image.split("/", 1)[0] if "/" in image else ""
+        if not _ACR_HOST.match(host):
+            report(
+                f"container {c.get('name')}: image {image!r} is not pulled from an Azure "
+                "Container Registry: pull it through the stack registry's cache rule "
+                "(<registry>.azurecr.io/<prefix>/<repository>, registry.cacheRulesEnabled).",
                 None,
             )
 
@@ -119,6 +141,7 @@ def k8s_no_public_load_balancer(args: ResourceValidationArgs, report: ReportViol
 
 RULES = (
     k8s_images_pinned,
+    k8s_images_from_acr,
     k8s_no_plaintext_secret_env,
     k8s_containers_non_root_with_limits,
     k8s_no_secret_objects,

@@ -125,6 +125,10 @@ class AksClusterArgs:
     """The application routing add-on (managed NGINX) with an internal load balancer for its
     default ingress controller: ingresses of class ``webapprouting.kubernetes.azure.com`` are
     reachable from the VNet only (https://learn.microsoft.com/azure/aks/app-routing)."""
+    defender_enabled: bool = False
+    """Microsoft Defender for Containers' sensor on the cluster, reporting into
+    ``log_analytics_workspace_resource_id`` (required then). The subscription's Defender plan
+    is a separate, subscription-level resource (:mod:`components.cluster.defender`)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
 
@@ -386,9 +390,22 @@ class AksCluster(pulumi.ComponentResource):
 
     @staticmethod
     def _security(args: AksClusterArgs) -> cs.ManagedClusterSecurityProfileArgs:
+        defender = None
+        if args.defender_enabled:
+            # AKS requires a workspace whenever the Defender profile is on
+            # (https://learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update#managedclustersecurityprofiledefender).
+            if args.log_analytics_workspace_resource_id is None:
+                raise ValueError("defender_enabled needs log_analytics_workspace_resource_id")
+            defender = cs.ManagedClusterSecurityProfileDefenderArgs(
+                log_analytics_workspace_resource_id=args.log_analytics_workspace_resource_id,
+                security_monitoring=cs.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                    enabled=True
+                ),
+            )
         return cs.ManagedClusterSecurityProfileArgs(
             workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
             image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
                 enabled=True, interval_hours=args.image_cleaner_interval_hours
             ),
+            defender=defender,
         )

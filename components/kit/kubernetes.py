@@ -110,10 +110,11 @@ def cluster_provider(
 ) -> k8s.Provider:
     """A Kubernetes provider for the cluster, from its cluster-user credentials.
 
-    ``reachable_after``: ids of what the deployer's path to the API server needs (VNet
-    peerings, the private DNS zone's links to the runners' VNet). The kubeconfig carries them,
-    so the provider, and everything applied through it, waits until the private API server
-    resolves and routes from there.
+    ``reachable_after``: ids of what must exist before anything is applied to the cluster:
+    the deployer's path to the API server (VNet peerings, the private DNS zone's links to the
+    runners' VNet) and what pods pull their images through (the kubelet's AcrPull, the
+    registry's cache rules). The kubeconfig carries them, so the provider, and everything
+    applied through it, waits for them.
     """
     credentials = containerservice.list_managed_cluster_user_credentials_output(
         resource_group_name=resource_group_name,

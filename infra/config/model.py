@@ -51,6 +51,7 @@ MIN_PROD_ZONES = 2
 # up to 5,000. Every pool can scale to its maxCount at once.
 MAX_NODES_BY_TIER = {"Free": 1000, "Standard": 5000, "Premium": 5000}
 MIN_PROD_REPLICAS = 2
+DEFENDER_REQUIRED = frozenset({"test", "prod"})
 # AKS's built-in Azure Disk classes. AKS, not the stack, decides whether their disks are LRS
 # (zonal: a pod cannot follow its volume to another zone) or ZRS — by the cluster's zones, from
 # Kubernetes 1.29: https://learn.microsoft.com/azure/aks/availability-zones-overview#volumes
@@ -91,6 +92,36 @@ class TagsConfig(ConfigModel):
         }
 
 
+# Key Vault object names: 1-127 letters, digits and hyphens
+# (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers).
+_SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+
+
+class CacheCredentialConfig(ConfigModel):
+    """Key Vault secrets ACR signs in to one upstream registry with (a credential set)."""
+
+    username_secret: str
+    """Name of the secret (in the stack's Key Vault) holding the upstream user name."""
+    password_secret: str
+    """Name of the secret holding the upstream password or access token."""
+
+    @model_validator(mode="after")
+    def _names(self) -> Self:
+        for key, value in (
+            ("usernameSecret", self.username_secret),
+            ("passwordSecret", self.password_secret),
+        ):
+            if not _SECRET_NAME.match(value):
+                raise rule_error(
+                    key, value, "is not a Key Vault secret name (1-127 letters, digits, -)"
+                )
+        if self.username_secret == self.password_secret:
+            raise rule_error(
+                "passwordSecret", self.password_secret, "must differ from usernameSecret"
+            )
+        return self
+
+
 class RegistryConfig(ConfigModel):
     """Azure Container Registry."""
 
@@ -100,11 +131,17 @@ class RegistryConfig(ConfigModel):
     retention_days: int | None = Field(default=None, ge=0, le=365)
     """Days to keep untagged manifests; None keeps them forever."""
     zone_redundancy_enabled: bool = False
-    cache_rules_enabled: bool = False
-    """Declare ACR artifact cache rules for ``cacheUpstreams`` (all SKUs support them). The
-    manifests still pull upstream until a later change re-points their images."""
+    cache_rules_enabled: bool = True
+    """Declare an ACR artifact cache rule per host in ``cacheUpstreams`` (all SKUs support
+    them) and pull every third-party image through it. False: the kubelet pulls third-party
+    images straight from upstream (``security.allowedImageUpstreams`` must admit those
+    hosts; not allowed in prod)."""
     cache_upstreams: list[str] = Field(default_factory=lambda: ["docker.io", "ghcr.io", "nvcr.io"])
-    """Upstream registry hosts to declare a wildcard cache rule for."""
+    """The upstream registry hosts the stack's third-party images come from."""
+    cache_credentials: dict[str, CacheCredentialConfig] = Field(default_factory=dict)
+    """Upstream host -> Key Vault secrets for an ACR credential set (upstreams that
+    rate-limit anonymous pulls, e.g. docker.io). An operator puts the values in the vault;
+    the program never writes them."""
 
     @model_validator(mode="after")
     def _cache_rules(self) -> Self:
@@ -126,6 +163,19 @@ class RegistryConfig(ConfigModel):
             raise rule_error(
                 "cacheUpstreams", [], "must name at least one host when cacheRulesEnabled"
             )
+        for host in self.cache_credentials:
+            if not self.cache_rules_enabled:
+                raise rule_error(
+                    f"cacheCredentials.{host}",
+                    host,
+                    "needs cacheRulesEnabled (a credential set is used by a cache rule only)",
+                )
+            if host not in self.cache_upstreams:
+                raise rule_error(
+                    f"cacheCredentials.{host}",
+                    host,
+                    "has no cache rule: list the host in cacheUpstreams",
+                )
         return self
 
     @model_validator(mode="after")
@@ -287,6 +337,7 @@ class PlatformConfig(ConfigModel):
             workloads_image=self.release.images.workloads,
         )
         self._serving_pools()
+        self._image_upstreams()
         return self
 
     def _gpu_pool(self, key: str, name: str) -> GpuPoolConfig:
@@ -320,6 +371,35 @@ class PlatformConfig(ConfigModel):
                 f"needs {need} GiB of GPU memory; pool {pool.name} ({pool.vm_size}) has {shown}",
             )
 
+    def _image_upstreams(self) -> None:
+        """Every upstream image has a way in: a cache rule, or (cache off) the policy's list."""
+        images = {"mlflow.image": self.mlflow.image}
+        if self.vector_db.engine == "qdrant":
+            images["vectorDb.qdrant.image"] = self.vector_db.qdrant.image
+        if self.registry.cache_rules_enabled:
+            for key, image in images.items():
+                host = cache.split_image(image).host
+                if host not in self.registry.cache_upstreams:
+                    raise rule_error(
+                        key,
+                        image,
+                        f"comes from {host}, which has no cache rule: list it in "
+                        "registry.cacheUpstreams",
+                    )
+            return
+        if self.security.allowed_images_effect == "Disabled":
+            return
+        hosts = {h: "registry.cacheUpstreams" for h in self.registry.cache_upstreams}
+        hosts.update({cache.split_image(image).host: key for key, image in images.items()})
+        for host, source in hosts.items():
+            if host not in self.security.allowed_image_upstreams:
+                raise rule_error(
+                    "security.allowedImageUpstreams",
+                    self.security.allowed_image_upstreams,
+                    f"must list {host} ({source}): with registry.cacheRulesEnabled false the "
+                    "cluster pulls from it directly",
+                )
+
     @property
     def vector_pool_zones(self) -> list[str]:
         """Zones of the pool the vector store runs on (the CPU user pool)."""
@@ -341,6 +421,17 @@ class PlatformConfig(ConfigModel):
                 "the platform's Premium_ZRS class, or name a class with skuName Premium_ZRS "
                 "or StandardSSD_ZRS",
             )
+
+    @model_validator(mode="after")
+    def _defender(self) -> Self:
+        if self.environment in DEFENDER_REQUIRED and not self.security.defender_enabled:
+            raise rule_error(
+                "security.defenderEnabled",
+                False,
+                f"must be true when tags.environment is {self.environment} (only dev may "
+                "run without Defender for Containers)",
+            )
+        return self
 
     @model_validator(mode="after")
     def _prod_rules(self) -> Self:
@@ -421,6 +512,20 @@ class PlatformConfig(ConfigModel):
                 "security.allowedImagesEffect",
                 self.security.allowed_images_effect,
                 "must be Deny when tags.environment is prod",
+            )
+        if not self.registry.cache_rules_enabled:
+            raise rule_error(
+                "registry.cacheRulesEnabled",
+                False,
+                "must be true when tags.environment is prod (images only from the stack's "
+                "registry)",
+            )
+        if self.security.allowed_image_upstreams:
+            raise rule_error(
+                "security.allowedImageUpstreams",
+                self.security.allowed_image_upstreams,
+                "must be empty when tags.environment is prod (every image comes through the "
+                "stack's registry)",
             )
         if self.policy.enforcement != "mandatory":
             raise rule_error(

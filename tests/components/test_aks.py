@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from components.cluster.aks import AksCluster, AksClusterArgs, SystemPoolSpec
 from components.cluster.maintenance import MaintenanceWindowSpec
 from tests.components.helpers import (
@@ -198,6 +200,28 @@ def test_aks_container_insights_addon_uses_entra_auth_when_given_a_workspace(
 def test_aks_container_insights_addon_absent_without_a_workspace(run_components) -> None:
     c = _cluster(run_components)
     assert "omsagent" not in c["addonProfiles"]
+
+
+def test_aks_defender_sensor_reports_into_the_workspace(run_components) -> None:
+    c = _cluster(
+        run_components, log_analytics_workspace_resource_id=WORKSPACE_ID, defender_enabled=True
+    )
+    # https://learn.microsoft.com/rest/api/aks/managed-clusters/create-or-update#managedclustersecurityprofiledefender
+    assert c["securityProfile"]["defender"] == {
+        "logAnalyticsWorkspaceResourceId": WORKSPACE_ID,
+        "securityMonitoring": {"enabled": True},
+    }
+    assert c["securityProfile"]["workloadIdentity"] == {"enabled": True}
+
+
+def test_aks_defender_off_by_default(run_components) -> None:
+    c = _cluster(run_components, log_analytics_workspace_resource_id=WORKSPACE_ID)
+    assert "defender" not in c["securityProfile"]
+
+
+def test_aks_defender_needs_a_workspace() -> None:
+    with pytest.raises(ValueError, match="defender_enabled needs log_analytics_workspace"):
+        AksCluster._security(_args(defender_enabled=True))
 
 
 MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pulumi
+
 from components.kit.shared import PrivateEndpointSpec, RoleAssignmentSpec
-from components.registry.acr import ContainerRegistry, ContainerRegistryArgs
+from components.registry.acr import (
+    CacheCredentialSpec,
+    ContainerRegistry,
+    ContainerRegistryArgs,
+)
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, ZONE_ID
 from tests.unit.test_well_known_values import ROLE_IDS
 
@@ -171,3 +177,81 @@ def test_registry_private_endpoint_named_after_registry_by_default(run_component
     )
     # The endpoint must be created after the registry it points at.
     assert run.named("acr-registry").urn in pep.dependencies
+
+
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-unit"
+
+
+def test_cache_credential_set_for_docker_hub_only(run_components) -> None:
+    run = _registry(
+        run_components,
+        cache_upstreams=("docker.io", "ghcr.io"),
+        cache_credentials={
+            "docker.io": CacheCredentialSpec(
+                key_vault_resource_id=VAULT_ID,
+                key_vault_uri="https://kv-unit.vault.azure.net/",
+                username_secret_name="hub-user",
+                password_secret_name="hub-token",
+            )
+        },
+    )
+    (creds,) = run.of_type("azure-native:containerregistry:CredentialSet")
+    # https://learn.microsoft.com/azure/container-registry/tutorial-enable-artifact-cache-auth-cli
+    assert creds.inputs == {
+        "credentialSetName": "creds-dockerhub",
+        "registryName": "crunittest",
+        "resourceGroupName": RG,
+        "loginServer": "docker.io",
+        "identity": {"type": "SystemAssigned"},
+        "authCredentials": [
+            {
+                "name": "Credential1",
+                "usernameSecretIdentifier": "https://kv-unit.vault.azure.net/secrets/hub-user",
+                "passwordSecretIdentifier": "https://kv-unit.vault.azure.net/secrets/hub-token",
+            }
+        ],
+    }
+    grants = {
+        r.name: r.inputs
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == creds.outputs["identity"]["principalId"]
+    }
+    assert {g["scope"] for g in grants.values()} == {
+        f"{VAULT_ID}/secrets/hub-user",
+        f"{VAULT_ID}/secrets/hub-token",
+    }
+    assert {g["roleDefinitionId"] for g in grants.values()} == {
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{ROLE_IDS['Key Vault Secrets User']}"
+    }
+    rules = {
+        r.inputs["cacheRuleName"]: r
+        for r in run.of_type("azure-native:containerregistry:CacheRule")
+    }
+    assert rules["cache-dockerhub"].inputs["credentialSetResourceId"] == creds.id
+    assert "credentialSetResourceId" not in rules["cache-ghcr"].inputs
+    for name in grants:
+        assert run.named(name).urn in rules["cache-dockerhub"].dependencies
+    assert not any(run.named(n).urn in rules["cache-ghcr"].dependencies for n in grants)
+
+
+def test_pull_ready_ids_name_the_grants_and_the_rules(run_components) -> None:
+    seen: list[list[str]] = []
+
+    def body() -> None:
+        registry = ContainerRegistry(
+            "acr",
+            ContainerRegistryArgs(
+                resource_group_name=RG,
+                location="westeurope",
+                registry_name="crunittest",
+                role_assignments={
+                    "kubelet-acrpull": RoleAssignmentSpec(role="AcrPull", principal_id=KUBELET)
+                },
+                cache_upstreams=("ghcr.io",),
+            ),
+        )
+        pulumi.Output.all(*registry.pull_ready_ids).apply(seen.append)
+
+    run = run_components(body)
+    assert seen == [[run.named("acr-kubelet-acrpull").id, run.named("acr-cache-ghcr").id]]

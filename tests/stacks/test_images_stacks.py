@@ -20,7 +20,7 @@ def test_mlflow_image_is_listed_with_its_tag(stack: str, stack_runs: dict[str, O
     uses = inventory(stack_runs[stack])
     mlflow = [u for u in uses if u.repository == "mlflow/mlflow"]
     assert mlflow, [u.image for u in uses]
-    assert {(u.host, u.tag) for u in mlflow} == {("ghcr.io", "v3.17.2-full")}
+    assert {(u.host, u.tag, u.source) for u in mlflow} == {("ghcr.io", "v3.17.2-full", "cache")}
     # The server and its schema-migration Job run the same image.
     assert {u.object.split("/")[0] for u in mlflow} >= {"Deployment", "Job"}
 
@@ -69,9 +69,22 @@ def test_images_cli_json() -> None:
     assert doc["offline"] is True
     assert "ghcr.io/mlflow/mlflow:v3.17.2-full" in doc["references"]
     assert set(doc["hosts"]) >= {"ghcr.io"}
-    assert {"component", "object", "container", "host", "repository", "tag", "digest"} <= set(
-        doc["images"][0]
-    )
+    # The kubelet pulls from the stack's registry only; of the registry's own repositories
+    # only the CI-built workloads image (not in the scanned references: CI scans its build).
+    (pulled,) = doc["pulledFrom"]
+    assert re.fullmatch(r"crmlopsdevweu[a-z0-9]+\.azurecr\.io", pulled)
+    assert all(b.startswith(f"{pulled}/aks-mlops/workloads") for b in doc["built"])
+    assert not set(doc["built"]) & set(doc["references"])
+    assert {
+        "component",
+        "object",
+        "container",
+        "source",
+        "host",
+        "repository",
+        "tag",
+        "digest",
+    } <= set(doc["images"][0])
 
 
 def test_images_cli_unknown_stack_exits_2() -> None:
@@ -81,27 +94,41 @@ def test_images_cli_unknown_stack_exits_2() -> None:
     assert "error" in done.stderr
 
 
-def test_cache_rules_cover_every_upstream_host_of_the_inventory() -> None:
-    config, secrets = load_stack_config("dev")
-    registry = json.loads(config.get("aks-mlops:registry", "{}"))
-    config["aks-mlops:registry"] = json.dumps({**registry, "cacheRulesEnabled": True})
-    run = run_program("dev", config, secrets)
+@pytest.mark.parametrize("stack", STACKS)
+def test_cache_rules_cover_every_upstream_host_of_the_inventory(
+    stack: str, stack_runs: dict[str, OfflineRun]
+) -> None:
+    run = stack_runs[stack]
     rules = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
     sources = {r.inputs["sourceRepository"] for r in rules}
-    # The workloads image is built into the stack's own registry (release.images.workloads):
-    # it has no upstream to cache.
-    upstream = [u for u in inventory(run) if not u.host.endswith(".azurecr.io")]
-    assert {f"{host}/*" for host in upstream_hosts(upstream)} <= sources
-    # Declared only: no upstream image pulls through the cache yet (a later change re-points
-    # them); what the stack registry serves is the workloads image alone.
-    assert {u.repository for u in inventory(run) if u.host.endswith(".azurecr.io")} <= {
-        "aks-mlops/workloads"
-    }
+    uses = inventory(run)
+    assert {f"{host}/*" for host in upstream_hosts(uses)} <= sources
+    # Every third-party image is pulled through the cache: none straight from upstream; what
+    # the registry serves of its own is the CI-built workloads image alone.
+    assert [u.image for u in uses if u.source == "upstream"] == []
+    assert {u.repository for u in uses if u.source == "registry"} <= {"aks-mlops/workloads"}
 
 
-def test_shipped_stacks_declare_no_cache_rule(stack_runs: dict[str, OfflineRun]) -> None:
-    for run in stack_runs.values():
-        assert not [r for r in run.resources if r.type.endswith("containerregistry:CacheRule")]
+def test_cache_off_pulls_upstream_and_the_policy_admits_the_upstreams() -> None:
+    config, secrets = load_stack_config("dev")
+    registry = json.loads(config.get("aks-mlops:registry", "{}"))
+    security = json.loads(config.get("aks-mlops:security", "{}"))
+    config["aks-mlops:registry"] = json.dumps({**registry, "cacheRulesEnabled": False})
+    config["aks-mlops:security"] = json.dumps(
+        {**security, "allowedImageUpstreams": ["docker.io", "ghcr.io", "nvcr.io"]}
+    )
+    run = run_program("dev", config, secrets)
+    assert [r for r in run.resources if r.type.endswith("containerregistry:CacheRule")] == []
+    uses = inventory(run)
+    # Third-party images straight from upstream; only the CI-built image is the registry's.
+    assert {u.source for u in uses if u.repository != "aks-mlops/workloads"} == {"upstream"}
+    assert "ghcr.io/mlflow/mlflow:v3.17.2-full" in {u.image for u in uses}
+    regex = re.compile(
+        run.named("allowed-images-assignment").inputs["parameters"]["allowedContainerImagesRegex"][
+            "value"
+        ]
+    )
+    assert [u.image for u in uses if not regex.match(u.image)] == []
 
 
 @pytest.mark.parametrize(
@@ -120,3 +147,23 @@ def test_allowed_images_policy_admits_every_image_of_the_stack(
     regex = re.compile(assignment["parameters"]["allowedContainerImagesRegex"]["value"])
     # Deny in prod must not lock out the platform's own pods.
     assert [u.image for u in inventory(run) if not regex.match(u.image)] == []
+
+
+def test_prod_allowed_images_policy_admits_only_the_stack_registry(
+    stack_runs: dict[str, OfflineRun],
+) -> None:
+    run = stack_runs["prod"]
+    login = run.of_type("azure-native:containerregistry:Registry")[0].outputs["loginServer"]
+    regex = re.compile(
+        run.named("allowed-images-assignment").inputs["parameters"]["allowedContainerImagesRegex"][
+            "value"
+        ]
+    )
+    assert regex.match(f"{login}/ghcr/mlflow/mlflow:v3.17.2-full")
+    for upstream in (
+        "ghcr.io/mlflow/mlflow:v3.17.2-full",
+        "docker.io/library/postgres:17.10-alpine",
+        "nvcr.io/nvidia/k8s-device-plugin:v0.18.0",
+        f"{login}.evil.example/x:1",
+    ):
+        assert not regex.match(upstream), upstream

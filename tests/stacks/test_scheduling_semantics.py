@@ -12,6 +12,7 @@ Every DaemonSet is covered, so one added later (a DCGM exporter, a log agent) is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from tests.unit.test_well_known_values import GPU_TAINT_KEY, SPOT_TAINT
 
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 # NVIDIA's device plugin image (https://github.com/NVIDIA/k8s-device-plugin).
-DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
+DEVICE_PLUGIN_REPOSITORY = "nvidia/k8s-device-plugin"
 
 
 # --- Kubernetes semantics -------------------------------------------------------------------
@@ -161,7 +162,10 @@ def lands(ds: Any, pool: Pool) -> bool:
 
 
 def is_device_plugin(ds: Any) -> bool:
-    return any(c["image"].startswith(DEVICE_PLUGIN_IMAGE + ":") for c in pod_spec(ds)["containers"])
+    # Pulled through the stack registry's cache: <registry>/nvcr/nvidia/k8s-device-plugin:<tag>.
+    return any(
+        re.search(rf"/{DEVICE_PLUGIN_REPOSITORY}:", c["image"]) for c in pod_spec(ds)["containers"]
+    )
 
 
 def is_gpu_pool(pool: Pool) -> bool:

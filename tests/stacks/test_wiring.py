@@ -209,6 +209,25 @@ def qdrant(path: str) -> Callable[[OfflineRun], Any]:
     return inputs(STATEFULSET, path, "vector-store-statefulset")
 
 
+# The registry's cache prefixes (repository in the registry -> upstream host), as the cache
+# rules map them: an image configured upstream is pulled as <login server>/<prefix>/<path>.
+CACHE_PREFIXES = {"dockerhub": "docker.io", "ghcr": "ghcr.io", "nvcr": "nvcr.io"}
+
+
+def pulled_through_cache(where: Callable[[OfflineRun], Any]) -> Callable[[OfflineRun], Any]:
+    """The upstream image a container pulls through the stack registry's cache."""
+
+    def upstream(run: OfflineRun) -> Any:
+        image = str(where(run))
+        login = one(run, "azure-native:containerregistry:Registry").outputs["loginServer"]
+        prefix, _, path = image.removeprefix(f"{login}/").partition("/")
+        if not image.startswith(f"{login}/") or prefix not in CACHE_PREFIXES:
+            return f"not through the cache: {image}"
+        return f"{CACHE_PREFIXES[prefix]}/{path}"
+
+    return upstream
+
+
 def subnet_prefix(subnet: str) -> Callable[[OfflineRun], Any]:
     def where(run: OfflineRun) -> Any:
         subnets = one(run, VNET).inputs["subnets"]
@@ -381,7 +400,7 @@ ROWS: list[Row] = [
     Row("vectorDb.collection", schema_sql, lambda c: True, pgvector),
     Row(
         "vectorDb.qdrant.image",
-        qdrant("spec.template.spec.containers[0].image"),
+        pulled_through_cache(qdrant("spec.template.spec.containers[0].image")),
         when=qdrant_engine,
     ),
     Row(
@@ -397,7 +416,7 @@ ROWS: list[Row] = [
     ),
     Row("vectorDb.qdrant.namespace", qdrant("metadata.namespace"), when=qdrant_engine),
     # MLflow
-    Row("mlflow.image", lambda run: mlflow_container(run)["image"]),
+    Row("mlflow.image", pulled_through_cache(lambda run: mlflow_container(run)["image"])),
     Row("mlflow.replicas", inputs(DEPLOYMENT, "spec.replicas", "mlflow-deployment"), number),
     Row("mlflow.namespace", inputs(DEPLOYMENT, "metadata.namespace", "mlflow-deployment")),
     Row("mlflow.workers", mlflow_arg("--workers"), str),

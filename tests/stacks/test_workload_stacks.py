@@ -94,7 +94,13 @@ def test_stack_mlflow_runs_the_configured_image_and_replicas(
     assert deployment["metadata"]["namespace"] == cfg.mlflow.namespace
     assert deployment["spec"]["replicas"] == cfg.mlflow.replicas
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == cfg.mlflow.image
+    # Configured upstream (ghcr.io/...), pulled through the registry's cache rule.
+    login = (
+        stack_runs[stack]
+        .of_type("azure-native:containerregistry:Registry")[0]
+        .outputs["loginServer"]
+    )
+    assert container["image"] == f"{login}/ghcr/" + cfg.mlflow.image.removeprefix("ghcr.io/")
     pdbs = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
     assert bool(pdbs) == (cfg.mlflow.replicas >= 2)
     assert stack_runs[stack].outputs["mlflowTrackingUri"] == (

@@ -478,6 +478,99 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "registry.cacheUpstreams ([]) must name at least one host when cacheRulesEnabled",
     ),
     (
+        "dev",
+        {
+            "registry.cacheCredentials": {
+                "docker.io": {"usernameSecret": "hub_user", "passwordSecret": "hub-token"}
+            }
+        },
+        'registry.cacheCredentials.docker.io.usernameSecret ("hub_user") is not a Key Vault secret name (1-127 letters, digits, -)',
+    ),
+    (
+        "dev",
+        {
+            "registry.cacheCredentials": {
+                "docker.io": {"usernameSecret": "hub-user", "passwordSecret": "x" * 128}
+            }
+        },
+        f'registry.cacheCredentials.docker.io.passwordSecret ("{"x" * 128}") is not a Key Vault secret name (1-127 letters, digits, -)',
+    ),
+    (
+        "dev",
+        {
+            "registry.cacheCredentials": {
+                "docker.io": {"usernameSecret": "hub", "passwordSecret": "hub"}
+            }
+        },
+        'registry.cacheCredentials.docker.io.passwordSecret ("hub") must differ from usernameSecret',
+    ),
+    (
+        "dev",
+        {
+            "registry.cacheRulesEnabled": False,
+            "registry.cacheCredentials": {
+                "docker.io": {"usernameSecret": "hub-user", "passwordSecret": "hub-token"}
+            },
+        },
+        'registry.cacheCredentials.docker.io ("docker.io") needs cacheRulesEnabled (a credential set is used by a cache rule only)',
+    ),
+    (
+        "dev",
+        {
+            "registry.cacheCredentials": {
+                "mcr.microsoft.com": {"usernameSecret": "u", "passwordSecret": "p"}
+            }
+        },
+        'registry.cacheCredentials.mcr.microsoft.com ("mcr.microsoft.com") has no cache rule: list the host in cacheUpstreams',
+    ),
+    (
+        "dev",
+        {"mlflow.image": "mcr.microsoft.com/team/mlflow:3.1.0"},
+        'mlflow.image ("mcr.microsoft.com/team/mlflow:3.1.0") comes from mcr.microsoft.com, which has no cache rule: list it in registry.cacheUpstreams',
+    ),
+    (
+        "test",
+        {"registry.cacheUpstreams": ["ghcr.io", "nvcr.io"]},
+        'vectorDb.qdrant.image ("docker.io/qdrant/qdrant:v1.19.0") comes from docker.io, which has no cache rule: list it in registry.cacheUpstreams',
+    ),
+    (
+        "dev",
+        {"registry.cacheRulesEnabled": False},
+        "security.allowedImageUpstreams ([]) must list docker.io (registry.cacheUpstreams): with registry.cacheRulesEnabled false the cluster pulls from it directly",
+    ),
+    (
+        "dev",
+        {
+            "registry.cacheRulesEnabled": False,
+            "security.allowedImageUpstreams": ["docker.io", "ghcr.io", "nvcr.io"],
+            "mlflow.image": "mcr.microsoft.com/team/mlflow:3.1.0",
+        },
+        'security.allowedImageUpstreams (["docker.io", "ghcr.io", "nvcr.io"]) must list mcr.microsoft.com (mlflow.image): with registry.cacheRulesEnabled false the cluster pulls from it directly',
+    ),
+    (
+        "prod",
+        {
+            "registry.cacheRulesEnabled": False,
+            "security.allowedImageUpstreams": ["docker.io", "ghcr.io", "nvcr.io"],
+        },
+        "registry.cacheRulesEnabled (false) must be true when tags.environment is prod (images only from the stack's registry)",
+    ),
+    (
+        "prod",
+        {"security.allowedImageUpstreams": ["ghcr.io"]},
+        'security.allowedImageUpstreams (["ghcr.io"]) must be empty when tags.environment is prod (every image comes through the stack\'s registry)',
+    ),
+    (
+        "test",
+        {"security.defenderEnabled": False},
+        "security.defenderEnabled (false) must be true when tags.environment is test (only dev may run without Defender for Containers)",
+    ),
+    (
+        "prod",
+        {"security.defenderEnabled": False},
+        "security.defenderEnabled (false) must be true when tags.environment is prod (only dev may run without Defender for Containers)",
+    ),
+    (
         "prod",
         {
             "cluster.apiServer.privateClusterEnabled": False,
@@ -1460,11 +1553,37 @@ ACCEPTED: list[tuple[str, dict[str, Any], Callable[[PlatformConfig], object], ob
     ),
     (
         "dev",
-        {"mlflow.image": "registry.local:5000/team/mlflow:17.10-alpine"},
+        {
+            "mlflow.image": "registry.local:5000/team/mlflow:17.10-alpine",
+            "registry.cacheRulesEnabled": False,
+            "security.allowedImagesEffect": "Disabled",
+        },
         lambda c: c.mlflow.image,
         "registry.local:5000/team/mlflow:17.10-alpine",
     ),
     ("dev", {"mlflow.namespace": "tracking"}, lambda c: c.mlflow.namespace, "tracking"),
+    (
+        "prod",
+        {
+            "registry.cacheCredentials": {
+                "docker.io": {"usernameSecret": "hub-user", "passwordSecret": "hub-token"}
+            }
+        },
+        lambda c: (c.registry.cache_credentials["docker.io"].password_secret, c.environment),
+        ("hub-token", "prod"),
+    ),
+    (
+        "dev",
+        {},
+        lambda c: (c.security.defender_enabled, c.registry.cache_rules_enabled),
+        (False, True),
+    ),
+    (
+        "test",
+        {},
+        lambda c: (c.security.defender_enabled, c.security.allowed_image_upstreams),
+        (True, []),
+    ),
     ("dev", {"mlflow.ingressEnabled": False}, lambda c: c.mlflow.ingress_enabled, False),
     ("dev", {"dataLake.versioningEnabled": False}, lambda c: c.data_lake.versioning_enabled, False),
     ("dev", {"vectorDb.collection": "chunks_v2"}, lambda c: c.vector_db.collection, "chunks_v2"),

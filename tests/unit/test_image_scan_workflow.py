@@ -66,3 +66,25 @@ def test_image_scan_uses_the_inventory_and_blocks_on_fixable_critical_high() -> 
     assert str(settings["exit-code"]) == "1"
     assert settings["trivyignores"] == ".trivyignore.yaml"
     assert (ROOT / settings["trivyignores"]).is_file()
+
+
+def test_image_scan_builds_and_scans_the_workload_image_with_the_same_gate() -> None:
+    jobs = _scan()["jobs"]
+    job = jobs["workloads"]
+    # Independent of the inventory: CI-built images are not in any stack's inventory of
+    # third-party images (they come from the registry's own repositories).
+    assert "needs" not in job
+    (build,) = [s for s in job["steps"] if "docker build" in s.get("run", "")]
+    assert build["run"].startswith("docker build -f workloads/Dockerfile ")
+    assert build["run"].rstrip().endswith(" .")
+    tag = re.search(r'-t "([^"]+)"', build["run"])
+    assert tag is not None
+    (trivy,) = [s for s in job["steps"] if "trivy-action" in s.get("uses", "")]
+    (inventory_trivy,) = [s for s in jobs["scan"]["steps"] if "trivy-action" in s.get("uses", "")]
+    assert trivy["uses"] == inventory_trivy["uses"]
+    settings = dict(trivy["with"])
+    # The image built above (GITHUB_SHA in the shell is github.sha in the expression).
+    assert tag.group(1).replace("${GITHUB_SHA}", "${{ github.sha }}") == settings.pop("image-ref")
+    expected = dict(inventory_trivy["with"])
+    expected.pop("image-ref")
+    assert settings == expected
