@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+import mlflow
 import pytest
 from clients import LIBPQ_ENV, MLFLOW_HTTP_ENV
 from db_roles_local import (
@@ -27,6 +28,9 @@ from db_roles_local import (
     run_roles_job,
     with_database,
 )
+from mlflow.tracking import fluent
+from mlflow.tracking._model_registry import utils as registry_utils
+from mlflow.tracking._tracking_service import utils as tracking_utils
 from mlflow_local import MlflowStartError, start_mlflow
 from services import (
     INSTALL_HINT,
@@ -140,3 +144,21 @@ def mlflow_tracking_uri(
             service.stop()
         return
     pytest.fail(str(error), pytrace=False)
+
+
+def _reset_mlflow_globals() -> None:
+    """MLflow keeps the tracking URI, the registry URI, the active experiment and run in
+    module globals: a test module that sets them must not steer the next module's clients."""
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    tracking_utils._tracking_uri = None
+    registry_utils._registry_uri = None
+    fluent._active_experiment_id = None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def isolated_mlflow_globals() -> Iterator[None]:
+    """Each test module starts and ends with MLflow's process-wide state cleared."""
+    _reset_mlflow_globals()
+    yield
+    _reset_mlflow_globals()

@@ -38,6 +38,7 @@ import mlflow
 import pandas as pd
 import psycopg
 import pytest
+from azure.core.exceptions import ResourceExistsError
 from clients import LIBPQ_ENV, MLFLOW_HTTP_ENV, blob_service
 from db_roles_local import (
     FlexibleServer,
@@ -212,7 +213,9 @@ def server(
     workdir, scratch = base / "workdir", base / "tmp"
     workdir.mkdir()
     scratch.mkdir()
-    blob_service(azurite_connection_string).create_container(ARTIFACTS_CONTAINER)
+    # Another module's MLflow server may have created it already in this session's Azurite.
+    with contextlib.suppress(ResourceExistsError):
+        blob_service(azurite_connection_string).create_container(ARTIFACTS_CONTAINER)
     port = free_port()
     args = _replace_arg(_replace_arg(deployed["args"], "--host", "127.0.0.1"), "--port", str(port))
     env = {

@@ -165,13 +165,20 @@ def test_workflows_image_is_the_stack_registry_and_release_digest(
     assert set(images) == {expected}
 
 
+def _workflow_auths(run: OfflineRun) -> list[RecordedResource]:
+    """The workflows' TriggerAuthentications (serving renders its own in its namespace)."""
+    return [
+        r for r in run.of_type(TRIGGER_AUTH) if r.inputs["metadata"]["namespace"] == "workflows"
+    ]
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_workflows_keda_objects_valid_against_keda_models_and_scaler_docs(
     stack_runs: dict[str, OfflineRun], stack: str
 ) -> None:
     run = stack_runs[stack]
     jobs = [manifest(r) for r in run.of_type(SCALED_JOB)]
-    auths = [manifest(r) for r in run.of_type(TRIGGER_AUTH)]
+    auths = [manifest(r) for r in _workflow_auths(run)]
     assert len(jobs) == 3
     assert len(auths) == 1
     for obj in jobs:
@@ -208,7 +215,7 @@ def test_workflows_keda_identity_is_federated_with_the_operator_and_reads_only(
     stack_runs: dict[str, OfflineRun], stack: str
 ) -> None:
     run = stack_runs[stack]
-    (auth,) = [manifest(r) for r in run.of_type(TRIGGER_AUTH)]
+    (auth,) = [manifest(r) for r in _workflow_auths(run)]
     keda_identity = next(
         r for r in run.of_type(IDENTITY) if r.name == "workflows-keda-identity-identity"
     )
@@ -281,7 +288,7 @@ def test_workflows_order_identities_before_pods_and_keda_after_the_cluster(
         needs(job, workload)
         needs(job, "keda")
         assert cluster.urn in job.dependencies, job.name
-    (auth,) = run.of_type(TRIGGER_AUTH)
+    (auth,) = _workflow_auths(run)
     assert cluster.urn in auth.dependencies
     needs(auth, "keda")
     (cron,) = run.of_type(CRONJOB)

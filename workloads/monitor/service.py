@@ -135,6 +135,8 @@ class Monitor:
         self._curated = service.get_container_client(settings.curated_container)
         # Model loading (models:/ URIs) goes through the global tracking URI.
         mlflow.set_tracking_uri(settings.tracking_uri)
+        # The registry is the same server: never a registry URI set earlier in the process.
+        mlflow.set_registry_uri(settings.tracking_uri)
         self._client = MlflowClient(tracking_uri=settings.tracking_uri)
         self._models: dict[str, Any] = {}
         self._snapshots: dict[str, pd.DataFrame] = {}

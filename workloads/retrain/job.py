@@ -183,6 +183,8 @@ def _retrain(
 def run(settings: Settings, service: BlobServiceClient, exporter: Exporter) -> int:
     """One retrain; the exit status (see the module docstring)."""
     mlflow.set_tracking_uri(settings.tracking_uri)
+    # The registry is the same server: never a registry URI set earlier in the process.
+    mlflow.set_registry_uri(settings.tracking_uri)
     container = service.get_container_client(settings.raw_container)
     try:
         with BlobLock(container, lock_name(settings.model_name)) as lock:

@@ -37,6 +37,8 @@ def load_scoring_app(settings: ServeSettings) -> Asgi:
     from mlflow.pyfunc import scoring_server  # noqa: PLC0415
 
     mlflow.set_tracking_uri(settings.tracking_uri)
+    # The registry is the same server: never a registry URI set earlier in the process.
+    mlflow.set_registry_uri(settings.tracking_uri)
     model = mlflow.pyfunc.load_model(settings.model_uri)
     app: Asgi = scoring_server.init(model)
     return app
