@@ -34,7 +34,7 @@ from services import AzuriteService, start_azurite
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from promote import cli
+from promote import cli, stackfile
 from promote.artifacts import artifact_digests, comparable_digests, manifest_digest
 from promote.copy import download_version
 from promote.tracking import TrackingServer
@@ -149,7 +149,13 @@ def promotion(
         root.mkdir()
         for path in ROOT.glob("Pulumi.*.yaml"):
             shutil.copy(path, root / path.name)
-        original = (root / "Pulumi.test.yaml").read_text()
+        # A first promotion into test: its copy pins no model (and has no record); the
+        # release block's images stay.
+        target = root / "Pulumi.test.yaml"
+        doc = stackfile.load(target.read_text())
+        doc["config"][stackfile.RELEASE_KEY].pop("models")
+        target.write_text(stackfile.dump(doc))
+        original = target.read_text()
         args = ["--from", "dev", "--to", "test", "--model", MODEL]
         uris = ["--from-tracking-uri", dev.url, "--to-tracking-uri", test.url]
 
@@ -209,7 +215,10 @@ def test_promotion_copies_the_champion_and_pins_it(promotion: Promotion) -> None
     assert "target: churn v1 in test: copied" in output
     assert promotion.versions_after_first == 1
     text = (promotion.root / "Pulumi.test.yaml").read_text()
-    assert "  aks-mlops:release:\n    models:\n      - name: churn\n        version: 1\n" in text
+    assert "    models:\n      - name: churn\n        version: 1\n" in text
+    release = yaml.safe_load(text)["config"]["aks-mlops:release"]
+    original = yaml.safe_load(promotion.original_test_file)["config"]["aks-mlops:release"]
+    assert release == {**original, "models": [{"name": MODEL, "version": 1}]}
     assert "+        version: 1" in output
 
 
@@ -217,7 +226,14 @@ def test_promotion_keeps_every_comment_of_the_stack_file(promotion: Promotion) -
     before = promotion.original_test_file
     after = (promotion.root / "Pulumi.test.yaml").read_text()
 
-    assert after.startswith(before)
+    # Only the pin's lines were added; nothing was removed or changed.
+    diff = stackfile.unified_diff(before, after, "Pulumi.test.yaml").splitlines()
+    assert [line for line in diff if line.startswith("-") and not line.startswith("---")] == []
+    assert [line for line in diff if line.startswith("+") and not line.startswith("+++")] == [
+        "+    models:",
+        "+      - name: churn",
+        "+        version: 1",
+    ]
     comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
     assert len(comments) > 5
     assert all(line in after.splitlines() for line in comments)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,16 @@ STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 
 def _comments(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+
+
+def _without_pins(text: str, *, release: bool = False) -> str:
+    """``text`` with the release block's ``models`` removed (or, with ``release``, the block)."""
+    doc = stackfile.load(text)
+    if release:
+        del doc["config"][stackfile.RELEASE_KEY]
+    else:
+        doc["config"][stackfile.RELEASE_KEY].pop("models", None)
+    return stackfile.dump(doc)
 
 
 def _diff_lines(diff: str, sign: str) -> list[str]:
@@ -38,7 +47,8 @@ def test_stackfile_round_trip_is_byte_identical(path: Path) -> None:
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
 def test_stackfile_new_pin_adds_only_the_release_block(path: Path) -> None:
-    old = path.read_text()
+    # A stack file with no release block at all gets one at the end of config.
+    old = _without_pins(path.read_text(), release=True)
 
     new = stackfile.with_model_pin(old, "churn", 7)
     diff = stackfile.unified_diff(old, new, path.name)
@@ -58,6 +68,31 @@ def test_stackfile_new_pin_adds_only_the_release_block(path: Path) -> None:
     # Everything else reads back the same.
     before, after = yaml.safe_load(old), yaml.safe_load(new)
     after["config"].pop("aks-mlops:release")
+    assert after == before
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+def test_stackfile_new_pin_adds_only_models_to_an_existing_release_block(path: Path) -> None:
+    # The shipped release block without its models: the images stay, models are added.
+    old = _without_pins(path.read_text())
+
+    new = stackfile.with_model_pin(old, "churn", 7)
+    diff = stackfile.unified_diff(old, new, path.name)
+
+    assert _diff_lines(diff, "-") == []
+    assert _diff_lines(diff, "+") == [
+        "    models:",
+        "      - name: churn",
+        "        version: 7",
+    ]
+    assert _comments(old) == _comments(new)
+    before, after = yaml.safe_load(old), yaml.safe_load(new)
+    assert after["config"]["aks-mlops:release"] == {
+        **before["config"]["aks-mlops:release"],
+        "models": [{"name": "churn", "version": 7}],
+    }
+    # Everything else reads back the same.
+    after["config"]["aks-mlops:release"].pop("models")
     assert after == before
 
 
@@ -95,7 +130,7 @@ def test_stackfile_new_model_appended_after_existing_entries() -> None:
 
 
 def test_stackfile_rewrite_checked_against_the_config_model(tmp_path: Path) -> None:
-    text = (ROOT / "Pulumi.test.yaml").read_text()
+    text = _without_pins((ROOT / "Pulumi.test.yaml").read_text())
 
     models = stackfile.check_renders_valid(
         stackfile.with_model_pin(text, "churn", 2), "test", "churn", 2
@@ -163,8 +198,9 @@ def test_promote_failure_while_writing_leaves_stack_file_byte_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The CLI's last step (after the copy): the stack file is written, then the record fails.
+    # A first promotion: the target has no pins and no record yet.
     for path in STACK_FILES:
-        shutil.copy(path, tmp_path / path.name)
+        (tmp_path / path.name).write_text(_without_pins(path.read_text()))
     before = (tmp_path / "Pulumi.test.yaml").read_bytes()
     record = record_path(tmp_path, "test")
     real_replace = os.replace

@@ -11,19 +11,43 @@ from pathlib import Path
 import pytest
 
 from infra.config.release import ReleaseModel
-from promote import cli
-from promote.record import new_record, pins_digest, pins_of, record_path
+from promote import cli, stackfile
+from promote.record import (
+    RECORD_DIR,
+    hand_edit_problem,
+    new_record,
+    pins_digest,
+    pins_of,
+    read_record,
+    record_path,
+)
 from promote.stages import PromotionError, check_approval, check_order, load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _strip_pins(path: Path) -> None:
+    """Remove ``models`` from the stack file's release block (its images stay)."""
+    doc = stackfile.load(path.read_text())
+    doc["config"][stackfile.RELEASE_KEY].pop("models", None)
+    path.write_text(stackfile.dump(doc))
+
+
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A copy of the project's stack files (the tool never touches the real ones here)."""
+def shipped(tmp_path: Path) -> Path:
+    """A copy of the project's stack files as shipped (pins included), with no records."""
     for path in ROOT.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
     return tmp_path
+
+
+@pytest.fixture
+def root(shipped: Path) -> Path:
+    """The stack files with no model pinned and no promotion record (the tool never touches
+    the real ones here)."""
+    for path in shipped.glob("Pulumi.*.yaml"):
+        _strip_pins(path)
+    return shipped
 
 
 def _args(root: Path, *extra: str) -> list[str]:
@@ -31,10 +55,10 @@ def _args(root: Path, *extra: str) -> list[str]:
 
 
 def _append_pin(path: Path, name: str, version: int) -> None:
-    path.write_text(
-        path.read_text()
-        + f"  aks-mlops:release:\n    models:\n      - name: {name}\n        version: {version}\n"
-    )
+    """Pin ``name`` at ``version`` as the only model of the existing release block."""
+    doc = stackfile.load(path.read_text())
+    doc["config"][stackfile.RELEASE_KEY]["models"] = [{"name": name, "version": version}]
+    path.write_text(stackfile.dump(doc))
 
 
 @pytest.mark.parametrize(("source", "target"), [("dev", "test"), ("test", "prod")])
@@ -164,16 +188,44 @@ def test_promote_first_promotion_into_an_unpinned_stack_passes(root: Path) -> No
     assert plan.pins == []
 
 
-def test_promote_refused_when_pins_exist_without_a_record(root: Path) -> None:
-    _append_pin(root / "Pulumi.test.yaml", "churn", 3)
-    args = cli._parser().parse_args(_args(root, "--from", "dev", "--to", "test", "--model", "m"))
+def test_promote_refused_when_pins_exist_without_a_record(shipped: Path) -> None:
+    # The shipped pins, without the shipped record beside them.
+    args = cli._parser().parse_args(_args(shipped, "--from", "dev", "--to", "test", "--model", "m"))
 
     with pytest.raises(PromotionError) as raised:
         cli.check(args)
     assert str(raised.value).startswith(
-        "Pulumi.test.yaml pins [{'name': 'churn', 'version': 3}] in release.models but "
+        "Pulumi.test.yaml pins [{'name': 'churn', 'version': 1}] in release.models but "
         "promotions/test.json records no promotion: the pins were written by hand"
     )
+
+
+@pytest.mark.parametrize(("source", "target"), [("dev", "test"), ("test", "prod")])
+def test_promote_shipped_pins_match_the_shipped_records(
+    shipped: Path, source: str, target: str
+) -> None:
+    # The shipped promotions/<stack>.json record the shipped pins: `make promote` works on the
+    # files as they are, and a pin edited by hand (without the tool) fails here too.
+    shutil.copytree(ROOT / RECORD_DIR, shipped / RECORD_DIR)
+    pins = pins_of(load_stack(target, "--to", shipped).config.release.models)
+    assert pins, f"Pulumi.{target}.yaml ships no pins: remove {RECORD_DIR}/{target}.json"
+
+    plan = cli.check(
+        cli._parser().parse_args(_args(shipped, "--from", source, "--to", target,
+                                       "--approved-by", "alice"))
+    )  # fmt: skip
+
+    assert plan.pins == pins
+
+
+def test_promote_every_shipped_record_names_a_stack_with_pins() -> None:
+    for path in sorted((ROOT / RECORD_DIR).glob("*.json")):
+        stack = path.stem
+        record = read_record(ROOT, stack)
+        assert record is not None
+        assert record["stack"] == stack
+        pins = pins_of(load_stack(stack, "--to", ROOT).config.release.models)
+        assert hand_edit_problem(stack, pins, record) is None
 
 
 def _write_record(root: Path, pins: list[dict[str, object]]) -> None:
