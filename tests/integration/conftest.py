@@ -10,6 +10,7 @@ client a short one too (clients.py), so a broken configuration fails in seconds.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -148,12 +149,17 @@ def mlflow_tracking_uri(
 
 def _reset_mlflow_globals() -> None:
     """MLflow keeps the tracking URI, the registry URI, the active experiment and run in
-    module globals: a test module that sets them must not steer the next module's clients."""
+    module globals and in the environment: a test module that sets them
+    must not steer the next module's clients."""
     while mlflow.active_run() is not None:
         mlflow.end_run()
     tracking_utils._tracking_uri = None
     registry_utils._registry_uri = None
     fluent._active_experiment_id = None
+    # set_tracking_uri(), set_registry_uri() and set_experiment() also export their value to
+    # the environment (for child processes), where the next module's clients would read it.
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture(autouse=True, scope="module")
