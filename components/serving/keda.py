@@ -29,13 +29,9 @@ import pulumi_kubernetes as k8s
 
 from components.identity.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.kit import kubernetes as kube
+from components.kit.keda import KEDA_API, KEDA_NAMESPACE, KEDA_SERVICE_ACCOUNT
 from components.kit.shared import ScopedRoleAssignmentSpec
 
-KEDA_API = "keda.sh/v1alpha1"
-# The AKS KEDA add-on runs its operator in kube-system under this service account
-# (https://learn.microsoft.com/azure/aks/keda-workload-identity).
-KEDA_NAMESPACE = "kube-system"
-KEDA_SERVICE_ACCOUNT = "keda-operator"
 AZURE_WORKLOAD_PROVIDER = "azure-workload"
 PROMETHEUS_TRIGGER = "prometheus"
 READER_ROLE = "Monitoring Data Reader"

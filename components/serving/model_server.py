@@ -16,7 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kit import kubernetes as kube
-from components.serving.keda import KEDA_API, azure_monitor_prometheus_trigger
+from components.kit.keda import KEDA_API
+from components.serving.keda import azure_monitor_prometheus_trigger
 from components.serving.server import (
     METRICS_PORT,
     SERVE_PORT,

@@ -41,6 +41,7 @@ import pulumi_kubernetes as k8s
 from components.identity.workload_identity import WorkloadIdentity, WorkloadIdentityArgs
 from components.kit import jobs
 from components.kit import kubernetes as kube
+from components.kit.keda import KEDA_API, KEDA_NAMESPACE, KEDA_SERVICE_ACCOUNT
 from components.kit.shared import ScopedRoleAssignmentSpec
 from components.workflows import triggers
 from components.workflows.pods import METRICS_PORT_NAME, WorkloadPod, pod_template
@@ -56,12 +57,7 @@ from components.workflows.specs import (
 from contract.queries import QUALITY_BREACH_THRESHOLD, drift_query, quality_breach_query
 from contract.workloads import DEFAULT_METRICS_PORT
 
-KEDA_API = "keda.sh/v1alpha1"
 PODMONITOR_API = "azmonitoring.coreos.com/v1"
-KEDA_NAMESPACE = "kube-system"
-KEDA_SERVICE_ACCOUNT = "keda-operator"
-"""The AKS KEDA add-on's operator (Learn, "Securely scale your applications using the KEDA
-add-on and workload identity")."""
 TRIGGER_AUTH = "workflows-azure"
 SECRET_PROVIDER_CLASS = "ingest-vector-store"
 MONITOR_APP = "monitor"
