@@ -94,15 +94,16 @@ class ServingApp:
             nonlocal status, recorded
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Counted before the last byte leaves: a client that scrapes /metrics right
+                # after its answer must already see its own request.
                 recorded = True
                 self._record(status, started)
+            await send(message)
 
         if scoring is None:
-            status = 503
+            self._record(503, started)
             await _plain(send, 503, b"model not loaded yet\n")
-            self._record(status, started)
             return
         try:
             await scoring(scope, receive, recording_send)
