@@ -40,7 +40,7 @@ help:
 	@echo "make promtool                    unpack promtool into .tools/ (alert rule tests; no root)"
 	@echo "make checkov [STACK=dev]         checkov over a stack's rendered Kubernetes manifests"
 	@echo "make bench [BENCH_ARGS=--suite vectors]  plan timings against an import floor; pgvector ingest/query"
-	@echo "make mutation [MUTATION_BUDGET=s] mutation testing (nightly; not part of make test)"
+	@echo "make mutation [MUTATION_BUDGET=s] [MUTATION_SAMPLE=n] mutation testing (nightly; not part of make test)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -163,15 +163,21 @@ coverage-config: $(DEV_STAMP)
 # Mutation testing (mutmut, configured in pyproject's [tool.mutmut]) over components/ and
 # infra/config against the fast suite (tests/unit + tests/components). Not part of `make test`:
 # a nightly job. Stops after MUTATION_BUDGET seconds; MUTATION_SCOPE narrows it to mutant-name
-# globs (e.g. "infra.config.*"). Score and surviving mutants: build/mutation/report.md.
+# globs (e.g. "infra.config.*"). MUTATION_SAMPLE=n tests a seeded uniform random sample of n
+# mutants instead (MUTATION_SEED, default 1) and reports the estimated score of all of them with
+# its 95 % interval. Score and surviving mutants: build/mutation/report.md.
 MUTATION_BUDGET ?= 5400
 MUTATION_SCOPE ?=
+MUTATION_SAMPLE ?=
+MUTATION_SEED ?= 1
 mutation: $(DEV_STAMP)
-	rm -rf mutants
+	rm -rf mutants build/mutation/sample.txt
 	-timeout --signal=INT --kill-after=60 $(MUTATION_BUDGET) \
-		$(VENV)/bin/mutmut run --max-children 2 $(MUTATION_SCOPE)
+		$(if $(MUTATION_SAMPLE),$(PY) scripts/mutation_sample.py --size $(MUTATION_SAMPLE) \
+		--seed $(MUTATION_SEED),$(VENV)/bin/mutmut run --max-children 2 $(MUTATION_SCOPE))
 	$(PY) scripts/mutation_report.py --out build/mutation/report.md \
-		--budget $(MUTATION_BUDGET) --scope "$(MUTATION_SCOPE)"
+		--budget $(MUTATION_BUDGET) --scope "$(MUTATION_SCOPE)" \
+		$(if $(MUTATION_SAMPLE),--sample build/mutation/sample.txt)
 
 # BENCH_ARGS="--suite vectors" runs only the vector benchmarks (local PostgreSQL + pgvector).
 bench: $(SERVICES_STAMP)

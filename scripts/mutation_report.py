@@ -5,11 +5,16 @@ type checker caught count as killed and a mutant no test reaches counts as survi
 would notice it). Mutants the time budget did not reach are reported, not scored.
 Every surviving mutant is listed with its diff: each is a change to the product that the fast
 suite (tests/unit + tests/components) lets through.
+
+With ``--sample FILE`` (``make mutation MUTATION_SAMPLE=n``: a seeded uniform random sample,
+``scripts/mutation_sample.py``) only the sampled mutants are scored, and the score is given
+with its 95 % Wilson interval as the estimate of the whole configuration's score.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -46,7 +51,27 @@ def diff(name: str, path: str) -> str:
         return f"(diff unavailable: {exc})"
 
 
-def render(results: dict[str, dict[str, str]], budget: str, scope: str) -> str:
+def wilson(killed: int, scored: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion (sound near 0 and 1, unlike the normal one)."""
+    if not scored:
+        return 0.0, 0.0
+    p = killed / scored
+    centre = (p + z * z / (2 * scored)) / (1 + z * z / scored)
+    half = (
+        z * math.sqrt(p * (1 - p) / scored + z * z / (4 * scored * scored)) / (1 + z * z / scored)
+    )
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def restrict(results: dict[str, dict[str, str]], sample: set[str]) -> dict[str, dict[str, str]]:
+    """Only the sampled mutants, per file (files with none of them drop out)."""
+    kept = {path: {k: v for k, v in s.items() if k in sample} for path, s in results.items()}
+    return {path: s for path, s in kept.items() if s}
+
+
+def render(
+    results: dict[str, dict[str, str]], budget: str, scope: str, population: int | None = None
+) -> str:
     totals: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = defaultdict(Counter)
     for path, statuses in results.items():
@@ -66,6 +91,16 @@ def render(results: dict[str, dict[str, str]], budget: str, scope: str) -> str:
         f"- scope: {scope or 'everything configured'}; time budget: {budget} s",
         f"- **score: {score:.1f} %** ({killed} killed of {scored} scored mutants; "
         f"{totals['not checked']} not reached within the budget)",
+        *(
+            [
+                f"- uniform random sample of {sum(totals.values())} of {population} mutants: "
+                "estimated score of all of them {:.1f} to {:.1f} % (95 % Wilson interval)".format(
+                    *(100 * b for b in wilson(killed, scored))
+                )
+            ]
+            if population is not None
+            else []
+        ),
         "",
         "| status | mutants |",
         "|---|---|",
@@ -104,15 +139,23 @@ def main() -> int:
     parser.add_argument("--out", default="build/mutation/report.md")
     parser.add_argument("--budget", default="?")
     parser.add_argument("--scope", default="")
+    parser.add_argument("--sample", help="score only the mutants named in this file")
     args = parser.parse_args()
     if not Path("mutants").is_dir():
         print("no mutants/ folder: run `make mutation` first", file=sys.stderr)
         return 2
-    report = render(collect(), args.budget, args.scope)
+    results = collect()
+    population = None
+    if args.sample:
+        sample = set(Path(args.sample).read_text().split())
+        population = sum(len(statuses) for statuses in results.values())
+        results = restrict(results, sample)
+    report = render(results, args.budget, args.scope, population)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(next(line for line in report.splitlines() if line.startswith("- **score")))
+    print(*(line for line in report.splitlines() if line.startswith("- uniform")), sep="\n")
     print(f"wrote {out}")
     return 0
 
