@@ -64,6 +64,9 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_RESOURCE = "nvidia.com/gpu"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 PART_OF = "aks-mlops"
+# ama-metrics, managed Prometheus's scraper (the cluster's azureMonitorProfile.metrics), runs in
+# kube-system: the one namespace a /metrics port must admit.
+METRICS_SCRAPER_NAMESPACE = "kube-system"
 
 
 class KubeconfigError(ValueError):

@@ -33,8 +33,6 @@ from components.serving.server import METRICS_PORT, SERVE_PORT, object_name
 
 SERVICE_ACCOUNT = "model-server"
 TRIGGER_AUTH = "azure-monitor-prometheus"
-# ama-metrics (managed Prometheus's scraper) runs in kube-system.
-SCRAPER_NAMESPACE = "kube-system"
 # The application routing add-on's NGINX controllers run here.
 APP_ROUTING_NAMESPACE = "app-routing-system"
 
@@ -210,7 +208,7 @@ class ModelServing(pulumi.ComponentResource):
             policy_name="model-server-metrics",
             pod_labels=pods,
             ports=[METRICS_PORT],
-            from_namespaces=[SCRAPER_NAMESPACE],
+            from_namespaces=[kube.METRICS_SCRAPER_NAMESPACE],
             opts=opts,
         )
 

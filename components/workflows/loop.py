@@ -13,7 +13,9 @@ Creates, in its own namespace (Pod Security "restricted"):
 - retrain on degradation: a ScaledJob, ``prometheus`` triggers on the monitor's drift and
   quality series in the Azure Monitor workspace;
 - ingestion: a ScaledJob, ``azure-blob`` trigger on ``documents/incoming/``;
-- the monitor: a Deployment, a ClusterIP Service and a PodMonitor for managed Prometheus.
+- the monitor: a Deployment, a ClusterIP Service and a PodMonitor for managed Prometheus;
+- NetworkPolicies: no ingress to any workflow pod but the monitor's ``/metrics`` from
+  ``kube-system`` (ama-metrics).
 
 Every Job has history limits, a backoff limit, an active deadline and a TTL. Pods wait for their
 identity, federated credential and role assignments (a token exchange before the federation
@@ -43,7 +45,8 @@ from components.kit import jobs
 from components.kit import kubernetes as kube
 from components.kit.keda import KEDA_API, KEDA_NAMESPACE, KEDA_SERVICE_ACCOUNT
 from components.kit.shared import ScopedRoleAssignmentSpec
-from components.workflows import triggers
+from components.workflows import network, triggers
+from components.workflows.network import COMPONENT, MONITOR_APP
 from components.workflows.pods import METRICS_PORT_NAME, WorkloadPod, pod_template
 from components.workflows.specs import (
     PASSWORD_ALIAS,
@@ -60,7 +63,6 @@ from contract.workloads import DEFAULT_METRICS_PORT
 PODMONITOR_API = "azmonitoring.coreos.com/v1"
 TRIGGER_AUTH = "workflows-azure"
 SECRET_PROVIDER_CLASS = "ingest-vector-store"
-MONITOR_APP = "monitor"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class Workflows(pulumi.ComponentResource):
         self._in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         self._name = name
         self._args = args
+        network.create_policies(
+            name, namespace=args.namespace, monitor=args.monitor is not None, opts=self._in_ns
+        )
         built = {key: self._workload_identity(key) for key in self._workloads()}
         keda = self._keda_identity()
         # KEDA objects: after the cluster (add-on) and KEDA's federation and roles.
@@ -225,7 +230,7 @@ class Workflows(pulumi.ComponentResource):
         a = self._args
         return pod_template(
             WorkloadPod(
-                workload=key, service_account=key, labels=kube.app_labels(key, "workflows"), **extra
+                workload=key, service_account=key, labels=kube.app_labels(key, COMPONENT), **extra
             ),
             a.image,
         )
@@ -349,7 +354,7 @@ class Workflows(pulumi.ComponentResource):
         return kube.workload_metadata(
             name=object_name,
             namespace=self._args.namespace,
-            labels=kube.app_labels(workload, "workflows"),
+            labels=kube.app_labels(workload, COMPONENT),
             # The image is always the stack registry's, pinned by digest in the release block.
             images=[self._pinned_image()],
         )
@@ -403,7 +408,7 @@ class Workflows(pulumi.ComponentResource):
 
     def _monitor(self, built: _Built, spec: MonitorSpec) -> None:
         a = self._args
-        labels = kube.app_labels(MONITOR_APP, "workflows")
+        labels = kube.app_labels(MONITOR_APP, COMPONENT)
         template = pod_template(
             WorkloadPod(
                 workload=MONITOR_APP,

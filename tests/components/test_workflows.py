@@ -202,3 +202,62 @@ def test_workflows_gpu_retrain_requests_gpus_and_tolerates_taints(run_components
         ("nvidia.com/gpu", None),
         ("kubernetes.azure.com/scalesetpriority", "spot"),
     }
+
+
+def _pod_labels(kinds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, str]]:
+    """Labels of every pod the workflows start, by the object that starts them."""
+    out = {
+        f"ScaledJob/{o['metadata']['name']}": o["spec"]["jobTargetRef"]["template"]["metadata"][
+            "labels"
+        ]
+        for o in kinds["ScaledJob"]
+    }
+    for o in kinds["CronJob"]:
+        out[f"CronJob/{o['metadata']['name']}"] = o["spec"]["jobTemplate"]["spec"]["template"][
+            "metadata"
+        ]["labels"]
+    for o in kinds["Deployment"]:
+        out[f"Deployment/{o['metadata']['name']}"] = o["spec"]["template"]["metadata"]["labels"]
+    return out
+
+
+def _selected(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    # NetworkPolicy podSelector with matchLabels only: every pair must be on the pod.
+    wanted = policy["spec"]["podSelector"].get("matchLabels") or {}
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def test_workflows_pods_admit_only_the_scrape_of_the_monitor(run_components: Runner) -> None:
+    kinds = _kinds(run_components(lambda: Workflows("workflows", _args())))
+    policies = {p["metadata"]["name"]: p for p in kinds["NetworkPolicy"]}
+    pods = _pod_labels(kinds)
+
+    assert set(policies) == {"workflows-deny-ingress", "monitor-metrics"}
+    assert all(p["metadata"]["namespace"] == "workflows" for p in policies.values())
+    deny = policies["workflows-deny-ingress"]
+    assert deny["spec"]["policyTypes"] == ["Ingress"]
+    assert not deny["spec"].get("ingress")
+    # Every pod the workflows start is isolated by the deny-all policy.
+    assert len(pods) == 5
+    assert all(_selected(deny, labels) for labels in pods.values()), pods
+    # The monitor's metrics port, and nothing else, from kube-system (ama-metrics; Learn:
+    # "Azure Monitor managed service for Prometheus", the ama-metrics pods in kube-system).
+    scrape = policies["monitor-metrics"]
+    assert [name for name, labels in pods.items() if _selected(scrape, labels)] == [
+        "Deployment/monitor"
+    ]
+    (rule,) = scrape["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9100}]
+    (peer,) = rule["from"]
+    assert peer["namespaceSelector"]["matchExpressions"] == [
+        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["kube-system"]}
+    ]
+    (monitor,) = kinds["Deployment"]
+    (port,) = monitor["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert port["containerPort"] == 9100
+
+
+def test_workflows_without_monitor_keep_only_the_deny_policy(run_components: Runner) -> None:
+    kinds = _kinds(run_components(lambda: Workflows("workflows", _args(monitor=None))))
+
+    assert [p["metadata"]["name"] for p in kinds["NetworkPolicy"]] == ["workflows-deny-ingress"]
