@@ -7,6 +7,7 @@ network): what is asserted is what the wrapper adds around MLflow's scoring serv
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -96,49 +97,43 @@ def test_serve_app_prediction_counted_and_timed_when_answered() -> None:
     assert 'le="0.075"' not in text
 
 
+def seen_when_sent(
+    app: ServingApp, exporter: Exporter, code: str, sending: Callable[[Message], bool]
+) -> list[float | None]:
+    """The request count of ``code`` at the moments the app hands the server a message that
+    ``sending`` picks (a client may scrape /metrics as soon as that message reaches it)."""
+    labels = {"model": "churn", "version": "3", "code": code}
+    seen: list[float | None] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if sending(message):
+            seen.append(sample(exporter, "serving_requests_total", labels))
+
+    scope: Scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    return seen
+
+
 def test_serve_app_prediction_counted_before_last_byte_when_answered() -> None:
-    # A client that scrapes /metrics as soon as its answer arrives must see its request:
-    # the count is taken before the final body message is handed to the server.
     app, exporter = new_app()
     app.loaded(scoring(200))
-    labels = {"model": "churn", "version": "3", "code": "200"}
-    seen_at_last_byte: list[float | None] = []
 
-    async def run() -> None:
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b"{}", "more_body": False}
+    def last_byte(message: Message) -> bool:
+        return message["type"] == "http.response.body" and not message.get("more_body")
 
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                seen_at_last_byte.append(sample(exporter, "serving_requests_total", labels))
-
-        scope: Scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": []}
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-
-    assert seen_at_last_byte == [1]
+    assert seen_when_sent(app, exporter, "200", last_byte) == [1]
 
 
 def test_serve_app_503_counted_before_answer_when_model_not_loaded() -> None:
     app, exporter = new_app()
-    labels = {"model": "churn", "version": "3", "code": "503"}
-    seen_at_start: list[float | None] = []
 
-    async def run() -> None:
-        async def receive() -> Message:
-            return {"type": "http.request", "body": b"{}", "more_body": False}
+    def start(message: Message) -> bool:
+        return bool(message["type"] == "http.response.start")
 
-        async def send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                seen_at_start.append(sample(exporter, "serving_requests_total", labels))
-
-        scope: Scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": []}
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-
-    assert seen_at_start == [1]
+    assert seen_when_sent(app, exporter, "503", start) == [1]
 
 
 def test_serve_app_prediction_error_counted_with_its_code_when_rejected() -> None:
