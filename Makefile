@@ -134,7 +134,8 @@ typecheck: $(WORKLOADS_STAMP)
 	$(VENV)/bin/mypy
 
 # Two workers (the machines have 2 cores); whole files per worker keep module fixtures whole.
-PYTEST_FLAGS ?= -q -n 2 --dist loadfile
+# The 20 slowest tests are listed after every run (where the time of `make test` goes).
+PYTEST_FLAGS ?= -q -n 2 --dist loadfile --durations=20
 
 pytest: $(SERVICES_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_FLAGS)
