@@ -171,9 +171,10 @@ MUTATION_BUDGET ?= 5400
 MUTATION_SCOPE ?=
 MUTATION_SAMPLE ?=
 MUTATION_SEED ?= 1
-mutation: $(DEV_STAMP)
+# Tests run inside mutants/: the tools they call are named by absolute path.
+mutation: $(DEV_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 	rm -rf mutants build/mutation/sample.txt
-	-timeout --signal=INT --kill-after=60 $(MUTATION_BUDGET) \
+	-CHECKOV=$(CURDIR)/.tools/checkov/bin/checkov PROMTOOL=$(CURDIR)/$(PROMTOOL) timeout --signal=INT --kill-after=60 $(MUTATION_BUDGET) \
 		$(if $(MUTATION_SAMPLE),$(PY) scripts/mutation_sample.py --size $(MUTATION_SAMPLE) \
 		--seed $(MUTATION_SEED),$(VENV)/bin/mutmut run --max-children 2 $(MUTATION_SCOPE))
 	$(PY) scripts/mutation_report.py --out build/mutation/report.md \

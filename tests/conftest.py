@@ -7,6 +7,9 @@
   `pulumi stack export` and the console show are the ones the code hands to consumers).
 - ``stack_runs`` runs the real program for every stack file once per session.
 - ``stack_config(stack)`` is a stack file's config as the engine passes it, to mutate in tests.
+- Under ``make mutation``'s stats pass, what a session- or module-scoped fixture ran (e.g. the
+  whole program in ``stack_runs``) is credited to every test that uses the fixture, not only to
+  the first one (see ``pytest_fixture_setup`` below).
 
 The mocks (``offline.runner.OfflineMocks``) return realistic Azure ids and the computed
 outputs later resources consume (OIDC issuer URL, kubelet identity, login server), so inputs
@@ -17,7 +20,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pulumi
@@ -27,6 +31,41 @@ from pulumi.runtime.stack import Stack
 from offline.runner import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
 
 STACKS = ("dev", "test", "prod")
+
+# mutmut's stats pass credits every product function a test reaches to that test, and a mutant
+# is later checked against the tests credited with its function only. A shared fixture runs
+# once, during the first test that asks for it, so without this every later test using it would
+# be left out and its mutants checked against one test: the score would understate the suite.
+_SHARED_FIXTURE_HITS: dict[str, frozenset[str]] = {}
+
+
+def _mutmut_stats() -> set[str] | None:
+    """The functions hit since the last test, while mutmut collects stats; else None."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return None
+    from mutmut.state import state  # noqa: PLC0415 (only installed with the dev extra)
+
+    hits: set[str] = state()._stats
+    return hits
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    result = yield
+    hits = _mutmut_stats()
+    if hits is not None and fixturedef.scope != "function":
+        _SHARED_FIXTURE_HITS[fixturedef.argname] = frozenset(hits)
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    hits = _mutmut_stats()
+    if hits is not None:
+        for name in getattr(item, "fixturenames", ()):
+            hits |= _SHARED_FIXTURE_HITS.get(name, frozenset())
 
 
 @pytest.fixture
