@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pulumi
+from pulumi_azure_native import keyvault
 
 from components.kit.shared import PrivateEndpointSpec, RoleAssignmentSpec
 from components.secrets.key_vault import KeyVault, KeyVaultArgs
@@ -42,7 +43,9 @@ def _vault(run_components, **overrides: object):
 
 
 def test_key_vault_uses_rbac_and_soft_delete(run_components) -> None:
-    props = _vault(run_components).named("kv-vault").inputs["properties"]
+    vault = _vault(run_components).named("kv-vault").inputs
+    assert vault["location"] == "westeurope"
+    props = vault["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["enableSoftDelete"] is True
     assert props["softDeleteRetentionInDays"] == 30
@@ -71,6 +74,25 @@ def test_key_vault_secret_value_is_masked_even_from_a_plain_string(run_component
         f"{VAULT_ID}/secrets/postgres-admin-password"
     )
     assert run.outputs["secretNames"] == {"postgres-admin-password": "postgres-admin-password"}
+
+
+def test_key_vault_secret_typed_plain_text_and_wrapped(run_components, monkeypatch) -> None:
+    # The recorded properties are masked as a whole (the value is secret), so what the
+    # component hands the SDK is read where it is built.
+    built: list[dict[str, object]] = []
+    original = keyvault.SecretPropertiesArgs
+
+    def spy(**kwargs: object) -> keyvault.SecretPropertiesArgs:
+        built.append(kwargs)
+        return original(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keyvault, "SecretPropertiesArgs", spy)
+    _vault(run_components, secrets={"postgres-admin-password": PLAINTEXT})
+
+    (kwargs,) = built
+    assert kwargs["content_type"] == "text/plain"
+    # Wrapped, never the plain string (that it is marked secret: the masked test above).
+    assert isinstance(kwargs["value"], pulumi.Output)
 
 
 def test_key_vault_creates_no_secret_without_secrets(run_components) -> None:

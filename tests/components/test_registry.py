@@ -216,6 +216,8 @@ def test_cache_credential_set_for_docker_hub_only(run_components) -> None:
         for r in run.of_type("azure-native:authorization:RoleAssignment")
         if r.inputs["principalId"] == creds.outputs["identity"]["principalId"]
     }
+    # Logical names are the deployed grants' identities: a rename would replace them.
+    assert set(grants) == {"acr-creds-dockerhub-username", "acr-creds-dockerhub-password"}
     assert {g["scope"] for g in grants.values()} == {
         f"{VAULT_ID}/secrets/hub-user",
         f"{VAULT_ID}/secrets/hub-token",
@@ -255,3 +257,23 @@ def test_pull_ready_ids_name_the_grants_and_the_rules(run_components) -> None:
 
     run = run_components(body)
     assert seen == [[run.named("acr-kubelet-acrpull").id, run.named("acr-cache-ghcr").id]]
+
+
+def test_registry_outputs_name_the_registry(run_components) -> None:
+    seen: list[list[str]] = []
+
+    def body() -> None:
+        registry = ContainerRegistry(
+            "acr",
+            ContainerRegistryArgs(
+                resource_group_name=RG, location="westeurope", registry_name="crunittest"
+            ),
+        )
+        pulumi.Output.all(registry.resource_id, registry.name, registry.login_server).apply(
+            seen.append
+        )
+
+    run = run_components(body)
+    (registry,) = run.of_type("azure-native:containerregistry:Registry")
+    assert registry.id.endswith("/providers/Microsoft.ContainerRegistry/registries/crunittest")
+    assert seen == [[registry.id, "crunittest", "crunittest.azurecr.io"]]

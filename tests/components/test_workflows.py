@@ -261,3 +261,63 @@ def test_workflows_without_monitor_keep_only_the_deny_policy(run_components: Run
     kinds = _kinds(run_components(lambda: Workflows("workflows", _args(monitor=None))))
 
     assert [p["metadata"]["name"] for p in kinds["NetworkPolicy"]] == ["workflows-deny-ingress"]
+
+
+def _identity_client_id(run: OfflineRun, identity_name: str) -> str:
+    (identity,) = [
+        r
+        for r in run.of_type("azure-native:managedidentity:UserAssignedIdentity")
+        if r.inputs["resourceName"] == identity_name
+    ]
+    client_id: str = identity.outputs["clientId"]
+    return client_id
+
+
+def test_workflows_keda_objects_reference_their_trigger_authentication(
+    run_components: Runner,
+) -> None:
+    run = run_components(lambda: Workflows("workflows", _args()))
+    kinds = _kinds(run)
+
+    (auth,) = kinds["TriggerAuthentication"]
+    assert auth["metadata"]["name"] == "workflows-azure"
+    assert auth["metadata"]["labels"]["app.kubernetes.io/part-of"] == "aks-mlops"
+    refs = {
+        t["authenticationRef"]["name"] for o in kinds["ScaledJob"] for t in o["spec"]["triggers"]
+    }
+    assert refs == {"workflows-azure"}
+
+
+def test_workflows_ingest_reads_its_one_secret_as_itself(run_components: Runner) -> None:
+    run = run_components(lambda: Workflows("workflows", _args()))
+    (spc,) = _kinds(run)["SecretProviderClass"]
+
+    assert spc["spec"]["parameters"]["clientID"] == _identity_client_id(run, "id-ingest")
+    # Key Vault Secrets User on the one secret ingestion reads, not on the vault.
+    scopes = {
+        r.inputs["scope"]
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
+    }
+    assert scopes == {f"{BASE}/Microsoft.KeyVault/vaults/kv-unit/secrets/postgres-vectors-password"}
+
+
+def test_workflows_monitor_service_and_scrape_reach_its_pods(run_components: Runner) -> None:
+    kinds = _kinds(run_components(lambda: Workflows("workflows", _args())))
+    (monitor,) = kinds["Deployment"]
+    (service,) = kinds["Service"]
+    (pod_monitor,) = kinds["PodMonitor"]
+    pod_labels = monitor["spec"]["template"]["metadata"]["labels"]
+
+    assert service["metadata"]["labels"]["app.kubernetes.io/part-of"] == "aks-mlops"
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    assert pod_monitor["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert pod_monitor["spec"]["namespaceSelector"] == {"matchNames": ["workflows"]}
+    # MonitorSpec's default scrape interval: 60 s.
+    assert pod_monitor["spec"]["podMetricsEndpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "60s"}
+    ]

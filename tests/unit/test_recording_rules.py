@@ -64,3 +64,68 @@ def test_iso_minutes() -> None:
     assert iso_minutes(30) == "PT30M"
     with pytest.raises(ValueError, match="must be >= 0"):
         iso_minutes(-1)
+
+
+# The recorded series of the two groups AKS creates with managed Prometheus
+# (Azure/prometheus-collector, AddonArmTemplate/FullAzureMonitorMetricsProfile.json), written
+# out: Grafana's AKS dashboards query these names.
+NODE_RECORDS = {
+    "instance:node_num_cpu:sum",
+    "instance:node_cpu_utilisation:rate5m",
+    "instance:node_load1_per_cpu:ratio",
+    "instance:node_memory_utilisation:ratio",
+    "instance:node_vmstat_pgmajfault:rate5m",
+    "instance_device:node_disk_io_time_seconds:rate5m",
+    "instance_device:node_disk_io_time_weighted_seconds:rate5m",
+    "instance:node_network_receive_bytes_excluding_lo:rate5m",
+    "instance:node_network_transmit_bytes_excluding_lo:rate5m",
+    "instance:node_network_receive_drop_excluding_lo:rate5m",
+    "instance:node_network_transmit_drop_excluding_lo:rate5m",
+}
+KUBERNETES_RECORDS = {
+    "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate",
+    "node_namespace_pod_container:container_memory_working_set_bytes",
+    "node_namespace_pod_container:container_memory_rss",
+    "node_namespace_pod_container:container_memory_cache",
+    "node_namespace_pod_container:container_memory_swap",
+    "cluster:namespace:pod_memory:active:kube_pod_container_resource_requests",
+    "namespace_memory:kube_pod_container_resource_requests:sum",
+    "cluster:namespace:pod_cpu:active:kube_pod_container_resource_requests",
+    "namespace_cpu:kube_pod_container_resource_requests:sum",
+    "cluster:namespace:pod_memory:active:kube_pod_container_resource_limits",
+    "namespace_memory:kube_pod_container_resource_limits:sum",
+    "cluster:namespace:pod_cpu:active:kube_pod_container_resource_limits",
+    "namespace_cpu:kube_pod_container_resource_limits:sum",
+    "namespace_workload_pod:kube_pod_owner:relabel",
+    ":node_memory_MemAvailable_bytes:sum",
+    "cluster:node_cpu:ratio_rate5m",
+}
+
+
+def test_recording_rules_record_the_series_aks_dashboards_query() -> None:
+    groups = {g.name: {r.record for r in g.rules} for g in _groups()}
+
+    assert groups == {
+        "node-recording-rules": NODE_RECORDS,
+        "kubernetes-recording-rules": KUBERNETES_RECORDS,
+    }
+
+
+def test_recording_rules_compute_what_their_names_say() -> None:
+    # level:metric:operations: the metric named in the record is the one the expression reads.
+    rules = {r.record: r.expression for g in _groups() for r in g.rules}
+    per_container = re.compile(r"^node_namespace_pod_container:(container_memory_\w+)$")
+    resources = re.compile(
+        r"^(?:cluster:namespace:pod_|namespace_)(cpu|memory)"
+        r"(?::active)?:kube_pod_container_resource_(requests|limits)(?::sum)?$"
+    )
+    checked = 0
+    for record, expression in rules.items():
+        if match := per_container.match(record or ""):
+            assert expression.startswith(match[1] + "{"), record
+            checked += 1
+        elif match := resources.match(record or ""):
+            resource, kind = match.groups()
+            assert f'kube_pod_container_resource_{kind}{{resource="{resource}",' in expression
+            checked += 1
+    assert checked == 4 + 8
