@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pulumi
+import pytest
 
 from components.kit.shared import PrivateEndpointSpec, RoleAssignmentSpec
 from components.registry.acr import (
     CacheCredentialSpec,
     ContainerRegistry,
     ContainerRegistryArgs,
+    _principal_id,
 )
 from tests.components.helpers import PEP_SUBNET_ID, RG, SUB, ZONE_ID
 from tests.unit.test_well_known_values import ROLE_IDS
@@ -277,3 +279,10 @@ def test_registry_outputs_name_the_registry(run_components) -> None:
     (registry,) = run.of_type("azure-native:containerregistry:Registry")
     assert registry.id.endswith("/providers/Microsoft.ContainerRegistry/registries/crunittest")
     assert seen == [[registry.id, "crunittest", "crunittest.azurecr.io"]]
+
+
+def test_credential_set_without_identity_is_an_error_naming_it() -> None:
+    # ARM creates the credential set's system-assigned identity with it; without one there is
+    # no principal to grant the Key Vault secrets to, and nothing may be granted to "".
+    with pytest.raises(ValueError, match=r"^the credential set has no system-assigned identity$"):
+        _principal_id(None)
