@@ -49,15 +49,25 @@ def _mutmut_stats() -> set[str] | None:
     return hits
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, object, object]:
-    result = yield
-    hits = _mutmut_stats()
-    if hits is not None and fixturedef.scope != "function":
-        _SHARED_FIXTURE_HITS[fixturedef.argname] = frozenset(hits)
-    return result
+class _SharedFixtureHits:
+    """Records what each session- or module-scoped fixture reached. Registered as a plugin of
+    its own: pytest asks a directory's conftest hooks only about nodes below it, and a session
+    fixture is set up for the session node, above ``tests/``."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        result = yield
+        hits = _mutmut_stats()
+        if hits is not None and fixturedef.scope != "function":
+            _SHARED_FIXTURE_HITS[fixturedef.argname] = frozenset(hits)
+        return result
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _mutmut_stats() is not None:
+        config.pluginmanager.register(_SharedFixtureHits(), "aks-mlops-shared-fixture-hits")
 
 
 @pytest.hookimpl(tryfirst=True)
