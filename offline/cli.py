@@ -342,6 +342,9 @@ def cmd_prices(args: argparse.Namespace) -> int:
     from offline.price_pick import PriceTableError  # noqa: PLC0415
 
     err = Console(stderr=True, highlight=False, width=args.width)
+    if (args.all or args.dry_run) and not args.refresh:
+        err.print("error: --all and --dry-run apply to --refresh only", markup=False)
+        return EXIT_CONFIG
     path = Path(args.file)
     try:
         table = cost.load_prices(path)

@@ -466,6 +466,8 @@ def test_price_refresh_cli_summary_and_failure_exit_codes(
     assert main(["prices", "--refresh", "--file", str(table)]) == 1
     assert "k8s-volume-gb:qdrant-premium-zrs" in capsys.readouterr().err
     assert table.read_text() == TABLE
+    assert main(["prices", "--dry-run", "--file", str(table)]) == 2
+    assert "--dry-run apply to --refresh only" in capsys.readouterr().err
     table.write_text("prices:\n  - {item: x}\n")
     assert main(["prices", "--file", str(table)]) == 2
     assert "lacks region, unit, usd" in capsys.readouterr().err
