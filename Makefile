@@ -9,6 +9,7 @@ STACK ?= dev
 # Stamps: reinstall when the pins change.
 PLAN_STAMP := $(VENV)/.stamp-plan
 DEV_STAMP := $(VENV)/.stamp-dev
+PRICES_STAMP := $(VENV)/.stamp-prices
 SERVICES_STAMP := $(VENV)/.stamp-services
 WORKLOADS_STAMP := $(VENV)/.stamp-workloads
 # promtool for the alert-rule unit tests: Debian's prometheus package, unpacked (no root).
@@ -19,7 +20,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp
 
 BOOTSTRAP_STACK ?= example
 
-.PHONY: promote cost diff identities images install plan plan-all bootstrap-plan test unit integration \
+.PHONY: promote prices cost diff identities images install plan plan-all bootstrap-plan test unit integration \
 	services lint typecheck pytest bench clean help constraints promtool checkov \
 	constraints-checkov coverage-config mutation
 
@@ -32,6 +33,7 @@ help:
 	@echo "make unit                        tests without the local services"
 	@echo "make integration                 only the tests that use the local services"
 	@echo "make cost [STACK=dev|test|prod]  monthly cost at idle and at full scale (offline estimate)"
+	@echo "make prices [DRY_RUN=1] [ALL=1] ONLINE: read the price table's unknown rows from the Azure Retail Prices API"
 	@echo "make images [STACK=dev] [JSON=1] container image inventory of a stack (offline)"
 	@echo "make diff FROM=dev TO=prod       every setting that differs between two stacks"
 	@echo "make promote FROM=dev TO=test FROM_TRACKING_URI=... TO_TRACKING_URI=... [MODEL=] [VERSION=] [DRY_RUN=1] [APPROVED_BY=]"
@@ -47,6 +49,10 @@ $(VENV)/bin/python:
 
 $(PLAN_STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	@touch $@
+
+$(PRICES_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[prices]'
 	@touch $@
 
 $(DEV_STAMP): $(PLAN_STAMP) pyproject.toml constraints.txt
@@ -92,6 +98,13 @@ plan-all: $(PLAN_STAMP)
 # Monthly cost of a stack at idle and at full scale, from offline/prices.yaml.
 cost: $(PLAN_STAMP)
 	$(PY) -m offline.cli cost --stack $(STACK)
+
+# Needs internet: fills offline/prices.yaml's `usd: null` rows (ALL=1: every row with a pick)
+# from the Azure Retail Prices API and writes them with source, asOf and read; DRY_RUN=1 only
+# prints what would change. Any row that fails (no single match, not USD) fails the run and
+# nothing is written.
+prices: $(PRICES_STAMP)
+	$(PY) -m offline.cli prices --refresh $(if $(ALL),--all) $(if $(DRY_RUN),--dry-run)
 
 # Container image inventory: make images STACK=prod JSON=1
 images: $(PLAN_STAMP)

@@ -336,6 +336,41 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prices(args: argparse.Namespace) -> int:
+    """The price table's state; with ``--refresh``, fill its unknown rows online."""
+    from offline import price_refresh  # noqa: PLC0415 (only this command reads the network)
+    from offline.price_pick import PriceTableError  # noqa: PLC0415
+
+    err = Console(stderr=True, highlight=False, width=args.width)
+    if (args.all or args.dry_run) and not args.refresh:
+        err.print("error: --all and --dry-run apply to --refresh only", markup=False)
+        return EXIT_CONFIG
+    path = Path(args.file)
+    try:
+        table = cost.load_prices(path)
+    except (OSError, PriceTableError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_CONFIG
+    if not args.refresh:
+        unknown = [p.item for p in table.prices if p.usd is None]
+        print(f"{path}: {len(table.prices) - len(unknown)} priced rows, {len(unknown)} unknown")
+        if unknown:
+            print("unknown (read online with `make prices`): " + ", ".join(unknown))
+        return 0
+    try:
+        changes = price_refresh.refresh(
+            path, all_rows=args.all, dry_run=args.dry_run, timeout=args.timeout
+        )
+    except price_refresh.RefreshError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return 1
+    for change in changes:
+        print(("would set " if args.dry_run else "set ") + change.describe())
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{path}: {verb} {len(changes)} row(s)")
+    return 0
+
+
 def print_findings(found: list[Finding], console: Console) -> None:
     """The policy pack's findings, mandatory first."""
     if not found:
@@ -538,6 +573,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     costs.add_argument("--width", type=int, default=160, help="console width")
     costs.set_defaults(func=cmd_cost)
+    prices = sub.add_parser(
+        "prices", help="the price table's unknown rows; --refresh reads them online"
+    )
+    prices.add_argument(
+        "--refresh",
+        action="store_true",
+        help="read usd: null rows from the Azure Retail Prices API and write them (online)",
+    )
+    prices.add_argument(
+        "--all", action="store_true", help="with --refresh: every row that has a pick"
+    )
+    prices.add_argument(
+        "--dry-run", action="store_true", help="with --refresh: print the changes, write nothing"
+    )
+    prices.add_argument("--file", default=str(cost.PRICES_FILE), help="the price table")
+    prices.add_argument("--timeout", type=float, default=15.0, help="seconds per request")
+    prices.add_argument("--width", type=int, default=160, help="console width")
+    prices.set_defaults(func=cmd_prices)
     imgs = sub.add_parser("images", help="container image inventory of a stack (offline)")
     imgs.add_argument("--stack", default="dev", help="stack name")
     imgs.add_argument("--json", action="store_true", help="machine-readable output")

@@ -25,15 +25,21 @@ from typing import Any
 import yaml
 
 from offline.cost_rules import POOL_VCORES_FULL, POOL_VCORES_IDLE, pool_vcores, quantities
+from offline.price_pick import Pick, PriceTableError, parse_pick
 from offline.runner import OfflineRun, RecordedResource
 from offline.summary import azure_name
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
-UNITS = ("hour", "day", "month", "gb", "gb-month", "10k-operations", "vcore-hour")
-
-
-class PriceTableError(ValueError):
-    """The price table file breaks its format."""
+UNITS = (
+    "hour",
+    "day",
+    "month",
+    "gb",
+    "gb-month",
+    "10k-operations",
+    "vcore-hour",
+    "10m-samples",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +58,8 @@ class Price:
     note: str = ""
     lookup: str = ""
     """Where to read the number (an Azure Retail Prices API query) when ``usd`` is None."""
+    pick: Pick | None = None
+    """Which item of the ``lookup`` answer is the price (``make prices`` applies it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +100,10 @@ def _row(n: int, row: Mapping[str, Any], name: str) -> Price:
             raise PriceTableError(f"{where}.lookup must be an https URL when usd is null")
         if row.get("source") is not None:
             raise PriceTableError(f"{where}: a source without a price (usd is null)")
+        if row.get("pick") is None:
+            raise PriceTableError(
+                f"{where}.pick is required when usd is null: which API item is the price"
+            )
     else:
         if isinstance(usd, bool) or not isinstance(usd, int | float) or usd < 0:
             raise PriceTableError(f"{where}.usd ({usd}) must be a number >= 0 or null")
@@ -100,6 +112,9 @@ def _row(n: int, row: Mapping[str, Any], name: str) -> Price:
             raise PriceTableError(f"{where} lacks {', '.join(sorted(absent))}")
         if not str(row["source"]).startswith("https://"):
             raise PriceTableError(f"{where}.source must be an https URL")
+    pick = row.get("pick")
+    if pick is not None and not str(row.get("lookup", "")).startswith("https://"):
+        raise PriceTableError(f"{where}.pick without a lookup (an https URL) to apply it to")
     return Price(
         item=str(row["item"]),
         region=str(row["region"]),
@@ -111,6 +126,7 @@ def _row(n: int, row: Mapping[str, Any], name: str) -> Price:
         read=None if row.get("read") is None else str(row["read"]),
         note=str(row.get("note") or ""),
         lookup=str(row.get("lookup") or ""),
+        pick=None if pick is None else parse_pick(f"{where}.pick", pick, str(row["unit"])),
     )
 
 

@@ -45,7 +45,8 @@ prices:
   - {item: "public-ip:Standard", region: "*", unit: hour, usd: 0.005,
      source: "https://example.test/pip", official: false}
   - {item: "postgres-storage-gb", region: "*", unit: gb-month, usd: null,
-     lookup: "https://example.test/lookup-pg-storage"}
+     lookup: "https://example.test/lookup-pg-storage",
+     pick: {equals: {unitOfMeasure: "1 GB/Month"}}}
 """
 
 
@@ -240,11 +241,93 @@ def test_cost_table_prints_components_unknowns_and_assumptions(tmp_path: Path) -
             "{item: x, region: '*', unit: hour, usd: '0.1', source: 'https://a', official: no}",
             "usd",
         ),
+        # An unknown row says which API item is its price, in rules make prices can apply.
+        (
+            "{item: x, region: '*', unit: hour, usd: null, lookup: 'https://a'}",
+            r"prices\[0\]\.pick is required when usd is null",
+        ),
+        (
+            "{item: x, region: '*', unit: hour, usd: 1, source: 'https://a', official: no, "
+            "pick: {equals: {unitOfMeasure: '1 Hour'}}}",
+            r"prices\[0\]\.pick without a lookup",
+        ),
     ],
 )
 def test_cost_price_table_rejects_bad_rows(tmp_path: Path, row: str, message: str) -> None:
     with pytest.raises(PriceTableError, match=message):
         _table(tmp_path, f"prices:\n  - {row}\n")
+
+
+UNKNOWN_ROW = "{item: x, region: '*', unit: %s, usd: null, lookup: 'https://a', pick: %s}"
+
+
+@pytest.mark.parametrize(
+    ("unit", "pick", "message"),
+    [
+        ("hour", "[a]", r"prices\[0\]\.pick \(\['a'\]\) must be a mapping"),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, startsWith: {skuName: a}}",
+            r"prices\[0\]\.pick\.startsWith: unknown rule",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour', sku: a}}",
+            r"prices\[0\]\.pick\.equals\.sku: not a Retail Prices API item field",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour', skuName: [a]}}",
+            r"prices\[0\]\.pick\.equals\.skuName \(\['a'\]\) must be a scalar",
+        ),
+        (
+            "hour",
+            "{equals: {type: Consumption}}",
+            r"prices\[0\]\.pick\.equals\.unitOfMeasure is required",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 GB/Month'}}",
+            r"pick\.equals\.unitOfMeasure \(1 GB/Month\) does not convert exactly to the row's "
+            "unit hour",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, contains: {skuName: []}}",
+            r"prices\[0\]\.pick\.contains\.skuName \(\[\]\) must be a string or a non-empty",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, notContains: {skuName: [Spot, 3]}}",
+            r"prices\[0\]\.pick\.notContains\.skuName \(3\) must be a non-empty string",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, contains: [skuName]}",
+            r"prices\[0\]\.pick\.contains \(\['skuName'\]\) must be a mapping",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, times: 0}",
+            r"prices\[0\]\.pick\.times \(0\) must be a number > 0",
+        ),
+        (
+            "hour",
+            "{equals: {unitOfMeasure: '1 Hour'}, per: true}",
+            r"prices\[0\]\.pick\.per \(True\) must be a number > 0",
+        ),
+        (
+            "gb-month",
+            "{equals: {unitOfMeasure: '1/Month'}}",
+            r"prices\[0\]\.pick\.per is required",
+        ),
+    ],
+)
+def test_cost_price_table_rejects_bad_picks(
+    tmp_path: Path, unit: str, pick: str, message: str
+) -> None:
+    with pytest.raises(PriceTableError, match=message):
+        _table(tmp_path, f"prices:\n  - {UNKNOWN_ROW % (unit, pick)}\n")
 
 
 def test_cost_shipped_table_rows_are_sourced_and_official_flag_is_honest() -> None:
@@ -258,6 +341,9 @@ def test_cost_shipped_table_rows_are_sourced_and_official_flag_is_honest() -> No
             assert p.source is None, p.item
             assert p.lookup.startswith("https://prices.azure.com/api/retail/prices?"), p.item
             assert not p.official, p.item
+            # ...and the rules that pick its item, so `make prices` can fill it online.
+            assert p.pick is not None, p.item
+            assert p.pick.equals.get("type") == "Consumption", p.item
             continue
         assert p.source is not None, p.item
         assert p.source.startswith("https://"), p.item
