@@ -99,9 +99,59 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
             if isinstance(component, Stack):  # the root stack registers the program's exports
                 continue
             _check_registered_outputs(component, outputs)
+        _check_parented(run)
+        _check_type_tokens(run, [c for c, _ in registered if not isinstance(c, Stack)])
         return run
 
     return _run
+
+
+# The type token of every component, as deployed: part of every child's URN, so a change
+# replaces what users have (identities/*.yaml hold the stacks' URNs; this covers every
+# component a component test builds). Written out, never read from the code.
+COMPONENT_TYPES = {
+    "AksCluster": "aks-mlops:aks:AksCluster",
+    "NodePool": "aks-mlops:aks:NodePool",
+    "AllowedImagesPolicy": "aks-mlops:cluster:AllowedImagesPolicy",
+    "DefenderForContainers": "aks-mlops:cluster:DefenderForContainers",
+    "DataLake": "aks-mlops:data:DataLake",
+    "DatabaseRoles": "aks-mlops:data:DatabaseRoles",
+    "PostgresServer": "aks-mlops:data:PostgresServer",
+    "WorkloadIdentity": "aks-mlops:identity:WorkloadIdentity",
+    "Network": "aks-mlops:network:Network",
+    "AlertActionGroup": "aks-mlops:observability:AlertActionGroup",
+    "ContainerInsights": "aks-mlops:observability:ContainerInsights",
+    "DiagnosticSettings": "aks-mlops:observability:DiagnosticSettings",
+    "GrafanaDashboards": "aks-mlops:observability:GrafanaDashboards",
+    "LogAnalyticsWorkspace": "aks-mlops:observability:LogAnalyticsWorkspace",
+    "ManagedGrafana": "aks-mlops:observability:ManagedGrafana",
+    "ManagedPrometheus": "aks-mlops:observability:ManagedPrometheus",
+    "PrometheusRuleGroups": "aks-mlops:observability:PrometheusRuleGroups",
+    "ContainerRegistry": "aks-mlops:registry:ContainerRegistry",
+    "KeyVault": "aks-mlops:secrets:KeyVault",
+    "ModelServing": "aks-mlops:serving:ModelServing",
+    "KubeRay": "aks-mlops:workflows:KubeRay",
+    "Workflows": "aks-mlops:workflows:Workflows",
+    "DcgmExporter": "aks-mlops:workloads:DcgmExporter",
+    "Mlflow": "aks-mlops:workloads:Mlflow",
+    "NvidiaDevicePlugin": "aks-mlops:workloads:NvidiaDevicePlugin",
+    "VectorStore": "aks-mlops:workloads:VectorStore",
+}
+
+
+def _check_type_tokens(run: OfflineRun, components: list[pulumi.ComponentResource]) -> None:
+    expected = {COMPONENT_TYPES.get(type(c).__name__, type(c).__name__) for c in components}
+    tokens = {r.type for r in run.resources if not r.custom and r.type != "pulumi:pulumi:Stack"}
+    assert tokens == expected, f"component type tokens {sorted(tokens)} != {sorted(expected)}"
+
+
+def _check_parented(run: OfflineRun) -> None:
+    """Every resource a component creates is its child (or a child of one of its children): a
+    resource left at the stack's root gets another URN than the one users deployed, and is
+    missing from the component's tree in the console and the plan."""
+    stacks = {r.urn for r in run.resources if r.type == "pulumi:pulumi:Stack"}
+    orphans = [r.name for r in run.resources if r.custom and (r.parent in stacks or not r.parent)]
+    assert not orphans, f"created outside any component: {orphans}"
 
 
 def _check_registered_outputs(component: pulumi.ComponentResource, outputs: object) -> None:
