@@ -20,12 +20,22 @@ from typing import Any
 
 import yaml
 
-from components.kit.kubernetes import BlockDumper
+from components.kit.kubernetes import block_str
 from offline.runner import OfflineRun, RecordedResource
 
 KUBERNETES_PREFIX = "kubernetes:"
 HELM_PREFIX = "kubernetes:helm.sh/"
 MANIFESTS_DIR = "manifests"
+
+
+class _ManifestDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The program's ``BlockDumper`` rules (multi-line strings as ``|`` blocks) on libyaml's
+    C emitter when PyYAML has it: the same bytes, without the pure-Python emitter's time
+    (about a tenth of a plan's own work)."""
+
+
+_ManifestDumper.add_representer(str, block_str)
+
 # Apply order, the way Helm orders a release: what others reference comes first.
 KIND_ORDER: tuple[str, ...] = (
     "Namespace",
@@ -116,7 +126,7 @@ def write_manifests(run: OfflineRun, out_dir: Path) -> list[Path]:
             name = manifest_filename(index, obj)
             (staging / name).write_text(
                 # Scripts and SQL as `|` blocks, readable in a diff.
-                yaml.dump(obj, Dumper=BlockDumper, sort_keys=False, default_flow_style=False)
+                yaml.dump(obj, Dumper=_ManifestDumper, sort_keys=False, default_flow_style=False)
             )
             names.append(name)
         if target.exists():

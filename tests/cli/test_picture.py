@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,37 @@ def test_picture_without_graphviz_writes_nothing(
     monkeypatch.setattr(picture.shutil, "which", lambda _name: None)
     assert picture.render(stack_runs["dev"], tmp_path) == []
     assert not (tmp_path / "dev").exists()
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    # PNG header: 8-byte signature, IHDR chunk length and type, then width and height.
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert header[12:16] == b"IHDR"
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+def test_picture_png_at_half_resolution_svg_as_laid_out(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path
+) -> None:
+    assert shutil.which("dot"), "Graphviz's dot is required (Debian: apt-get install graphviz)"
+    svg, png = picture.render(stack_runs["prod"], tmp_path)
+    # The SVG is exactly what Graphviz draws from the DOT source with no option of ours.
+    plain = subprocess.run(
+        ["dot", "-Tsvg"],
+        input=picture.dot_source(stack_runs["prod"], tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert svg.read_text() == plain
+    size = re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', plain)
+    assert size, "no size in the SVG"
+    width_pt, height_pt = int(size[1]), int(size[2])
+    # The PNG: 48 pixels per inch (72 pt), half Graphviz's default 96; prod stays wider than
+    # 5,000 px (legible labels) and well under the ~14,800 px of the default.
+    width, height = _png_size(png)
+    assert abs(width - width_pt * 48 / 72) <= 2
+    assert abs(height - height_pt * 48 / 72) <= 2
+    assert 5_000 < width < 8_000
+    assert height < 1_500
