@@ -152,3 +152,11 @@ def test_key_vault_protects_vault_and_secrets(run_components) -> None:
     unprotected = _vault(run_components, protect=False, secrets={"a": PLAINTEXT})
     assert unprotected.named("kv-secret-a").protect is False
     assert unprotected.named("kv-secret-a").retain_on_delete is False
+
+
+def test_key_vault_secrets_carry_the_stack_tags(run_components) -> None:
+    tags = {"project": "aks-mlops", "environment": "unit"}
+    run = _vault(run_components, tags=tags, secrets={"a": PLAINTEXT})
+
+    assert run.named("kv-vault").inputs["tags"] == tags
+    assert run.named("kv-secret-a").inputs["tags"] == tags

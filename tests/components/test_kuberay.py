@@ -89,6 +89,13 @@ def test_kuberay_rayjob_groups_labelled_and_placed(run_components: Runner) -> No
     assert workers["template"]["spec"]["nodeSelector"] == {"pool": "gput4"}
     assert head["spec"]["nodeSelector"] == {"pool": "cpu"}
     assert head["spec"]["serviceAccountName"] == "retrain"
+    # KubeRay writes the Ray container's command; the container keeps the workload's name.
+    assert [c["name"] for c in head["spec"]["containers"]] == ["retrain"]
+    assert [c["name"] for c in workers["template"]["spec"]["containers"]] == ["retrain"]
+    assert "command" not in head["spec"]["containers"][0]
+    # One attempt, submitted over the dashboard API (no submitter pod).
+    assert job["spec"]["backoffLimit"] == 0
+    assert job["spec"]["submissionMode"] == "HTTPMode"
     assert job["spec"]["shutdownAfterJobFinishes"] is True
     assert job["spec"]["ttlSecondsAfterFinished"] == 86400
     assert job["spec"]["activeDeadlineSeconds"] == 3600

@@ -131,6 +131,8 @@ def test_prometheus_rule_forwards_metrics_to_the_monitor_workspace(run_component
     dce = run.named("prom-dce")
     dcr = run.named("prom-dcr")
     assert amw.id.endswith("/providers/Microsoft.Monitor/accounts/amw-unit")
+    assert dcr.inputs["dataCollectionRuleName"] == "dcr-unit-prom"
+    assert dcr.inputs["location"] == dce.inputs["location"] == "westeurope"
     (source,) = dcr.inputs["dataSources"]["prometheusForwarder"]
     assert source["streams"] == ["Microsoft-PrometheusMetrics"]
     (account,) = dcr.inputs["destinations"]["monitoringAccounts"]

@@ -83,6 +83,7 @@ def test_dashboards_use_their_own_provider_with_a_secret_token(
     assert board.type == "grafana:oss/dashboard:Dashboard"
     assert json.loads(board.inputs["configJson"])["uid"] == "unit-fleet"
     assert board.inputs["overwrite"] is True
+    assert board.inputs["message"] == "Provisioned by Pulumi (aks-mlops)"
     assert board.provider.startswith(provider.urn)
 
 

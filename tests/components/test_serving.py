@@ -18,6 +18,7 @@ import pytest
 from cloudcoil.models.keda import v1alpha1 as keda
 
 from infra.config import PlatformConfig
+from infra.serving import build_serving
 from offline.runner import OfflineRun
 from tests.manifests.crds import validate_pod_monitor
 from tests.manifests.serving_inputs import (
@@ -26,6 +27,7 @@ from tests.manifests.serving_inputs import (
     TRACKING_URI,
     WORKSPACE_ID,
     render_serving,
+    serving_inputs,
 )
 from tests.manifests.workload_inputs import objects, one, stack_config
 from tests.unit.test_well_known_values import (
@@ -316,3 +318,27 @@ def test_serving_absent_when_release_and_llm_empty(run_components: Runner) -> No
     cfg = stack_config("test", release={"images": {}, "models": []})
 
     assert serve(cfg, run_components).resources == []
+
+
+def test_serving_service_targets_the_named_http_port(dev: OfflineRun) -> None:
+    service = one(dev, "Service", "churn")
+    deployment = one(dev, "Deployment", "churn")
+
+    assert service["spec"]["ports"] == [
+        {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+    ]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+def test_serving_endpoints_output_names_each_model_service(run_components: Runner) -> None:
+    cfg = stack_config("dev")
+    seen: list[object] = []
+
+    def body() -> None:
+        built = build_serving(cfg, serving_inputs(cfg))
+        assert built is not None
+        built.endpoints.apply(seen.append)
+
+    run_components(body)
+
+    assert seen == [{"churn": "http://churn.serving.svc.cluster.local:8080"}]

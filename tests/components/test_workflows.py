@@ -321,3 +321,28 @@ def test_workflows_monitor_service_and_scrape_reach_its_pods(run_components: Run
     assert pod_monitor["spec"]["podMetricsEndpoints"] == [
         {"port": "metrics", "path": "/metrics", "interval": "60s"}
     ]
+
+
+def test_workflows_prometheus_trigger_metadata_as_keda_documents_it() -> None:
+    # KEDA 2.16 prometheus scaler (https://keda.sh/docs/2.16/scalers/prometheus/): keys are
+    # case-sensitive; the activation threshold keeps the Job off up to the threshold.
+    trigger = triggers.prometheus_trigger(
+        server_address="https://amw-unit.westeurope.prometheus.monitor.azure.com",
+        query="max(model_drift_share)",
+        threshold=0.3,
+        auth_name="workflows-azure",
+        name="drift",
+    )
+
+    assert trigger == {
+        "type": "prometheus",
+        "name": "drift",
+        "metadata": {
+            "serverAddress": "https://amw-unit.westeurope.prometheus.monitor.azure.com",
+            "query": "max(model_drift_share)",
+            "threshold": "0.3",
+            "activationThreshold": "0.3",
+            "ignoreNullValues": "true",
+        },
+        "authenticationRef": {"name": "workflows-azure"},
+    }

@@ -118,6 +118,8 @@ def test_placeholders_documentation_ranges_are_flagged(cidr: str) -> None:
         ("00000000-0000-4000-8000-000000000001", True),
         (REAL_GROUP, False),
         ("9c2e4b71-0d8f-4a36-b5e1-7f4c2a9d6e08", False),
+        # Three distinct random digits, one of them right after the variant nibble.
+        ("22222222-2222-4222-8322-222222222227", False),
         ("not-a-guid", False),
     ],
 )

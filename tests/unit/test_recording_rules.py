@@ -129,3 +129,14 @@ def test_recording_rules_compute_what_their_names_say() -> None:
             assert f'kube_pod_container_resource_{kind}{{resource="{resource}",' in expression
             checked += 1
     assert checked == 4 + 8
+
+
+def test_recording_rules_network_rates_sum_over_devices_but_loopback() -> None:
+    rules = {r.record: r.expression for g in _groups() for r in g.rules}
+    for direction in ("receive", "transmit"):
+        for what in ("bytes", "drop"):
+            record = f"instance:node_network_{direction}_{what}_excluding_lo:rate5m"
+            assert rules[record] == (
+                "sum without (device) ("
+                f'rate(node_network_{direction}_{what}_total{{job="node", device!="lo"}}[5m]))'
+            )
