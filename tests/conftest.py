@@ -29,6 +29,7 @@ import pytest
 from pulumi.runtime.stack import Stack
 
 from offline.runner import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
+from tests import k8s_semantics
 
 STACKS = ("dev", "test", "prod")
 
@@ -100,6 +101,9 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
                 continue
             _check_registered_outputs(component, outputs)
         _check_parented(run)
+        manifests = [r.inputs for r in run.resources if r.type.startswith("kubernetes:")]
+        found = k8s_semantics.problems([m for m in manifests if "kind" in m])
+        assert not found, f"broken Kubernetes references: {found}"
         _check_type_tokens(run, [c for c, _ in registered if not isinstance(c, Stack)])
         return run
 

@@ -115,8 +115,13 @@ def test_aks_platform_addons_are_enabled(run_components) -> None:
 
 
 def test_aks_system_pool_is_tainted_for_critical_addons_only(run_components) -> None:
-    pool = _cluster(run_components)["agentPoolProfiles"][0]
+    cluster = _cluster(run_components)
+    assert cluster["nodeResourceGroup"] == "rg-unit-nodes"
+    pool = cluster["agentPoolProfiles"][0]
     assert pool["mode"] == "System"
+    assert (pool["name"], pool["vmSize"]) == ("system", "Standard_D4ds_v5")
+    assert pool["type"] == "VirtualMachineScaleSets"
+    assert pool["enableAutoScaling"] is True
     assert pool["nodeTaints"] == [SYSTEM_POOL_TAINT]
     assert pool["availabilityZones"] == ["1", "2", "3"]
     assert (pool["minCount"], pool["maxCount"]) == (2, 3)
@@ -161,6 +166,8 @@ def test_aks_private_zone_is_linked_to_runner_vnets(run_components) -> None:
     assert link.inputs["resourceGroupName"] == "rg-unit-nodes"
     assert link.inputs["virtualNetwork"]["id"] == RUNNERS_VNET
     assert link.inputs["registrationEnabled"] is False
+    # Private DNS zones and their links are global resources.
+    assert link.inputs["location"] == "global"
     assert run.named("aks-cluster").urn in link.dependencies
 
 
@@ -297,6 +304,8 @@ def test_aks_user_defined_routing_grants_the_route_table_before_the_cluster(
     assert len(grants) == 1
     assert grants[0].inputs["roleDefinitionId"].endswith(NETWORK_CONTRIBUTOR_ID)
     assert grants[0].urn in cluster.dependencies
+    # Both grants, not only the route table's: the VNet's comes first too.
+    assert run.named("aks-identity-network-contributor").urn in cluster.dependencies
 
 
 def test_aks_default_outbound_is_the_load_balancer(run_components) -> None:

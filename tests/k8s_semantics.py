@@ -1,0 +1,104 @@
+"""References inside and between Kubernetes objects, as the API server and kubelet resolve them.
+
+Schema validation accepts a pod whose volume mount names no volume, a probe on a port name the
+container does not declare, or a Service whose ``targetPort`` names no port of the pods it
+selects; the cluster rejects the first and never routes or probes the others. These checks run
+on every object the component harness records (``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+Obj = Mapping[str, Any]
+
+
+def pod_templates(obj: Obj) -> Iterator[Obj]:
+    """The pod templates of a workload object (built-in, KEDA ScaledJob or KubeRay RayJob)."""
+    kind, spec = obj.get("kind"), obj.get("spec") or {}
+    if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}:
+        yield spec.get("template") or {}
+    elif kind == "CronJob":
+        yield ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+    elif kind == "ScaledJob":
+        yield (spec.get("jobTargetRef") or {}).get("template") or {}
+    elif kind == "RayJob":
+        cluster = spec.get("rayClusterSpec") or {}
+        yield (cluster.get("headGroupSpec") or {}).get("template") or {}
+        for group in cluster.get("workerGroupSpecs") or []:
+            yield group.get("template") or {}
+
+
+def _containers(pod: Obj) -> list[Obj]:
+    return [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+
+
+def _probe_ports(container: Obj) -> Iterator[object]:
+    for key in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = container.get(key) or {}
+        for action in ("httpGet", "tcpSocket", "grpc"):
+            if action in probe:
+                yield probe[action].get("port")
+
+
+def claim_templates(obj: Obj) -> set[str]:
+    """Volumes a StatefulSet adds to its pods from its claim templates."""
+    claims = (obj.get("spec") or {}).get("volumeClaimTemplates") or []
+    return {str((c.get("metadata") or {}).get("name")) for c in claims}
+
+
+def pod_problems(name: str, template: Obj, claims: frozenset[str] = frozenset()) -> list[str]:
+    """Mounts naming no volume; probes naming no port of their container."""
+    pod = template.get("spec") or {}
+    volumes = {v.get("name") for v in pod.get("volumes") or []} | claims
+    problems = []
+    for c in _containers(pod):
+        for mount in c.get("volumeMounts") or []:
+            if mount.get("name") not in volumes:
+                problems.append(f"{name}/{c.get('name')}: mount {mount.get('name')!r}, no volume")
+        ports = {p.get("name") for p in c.get("ports") or []}
+        for port in _probe_ports(c):
+            if isinstance(port, str) and port not in ports:
+                problems.append(f"{name}/{c.get('name')}: probe on port {port!r}, not declared")
+    return problems
+
+
+def service_problems(objects: list[Obj]) -> list[str]:
+    """Named ``targetPort``s that no container of the selected pods declares."""
+    pods = [(o.get("metadata", {}).get("namespace"), t) for o in objects for t in pod_templates(o)]
+    problems = []
+    for svc in (o for o in objects if o.get("kind") == "Service"):
+        namespace = svc.get("metadata", {}).get("namespace")
+        selector = (svc.get("spec") or {}).get("selector") or {}
+        selected = [
+            t
+            for ns, t in pods
+            if ns == namespace
+            and selector
+            and selector.items() <= ((t.get("metadata") or {}).get("labels") or {}).items()
+        ]
+        if not selected:
+            continue
+        names = {
+            p.get("name")
+            for t in selected
+            for c in _containers(t.get("spec") or {})
+            for p in c.get("ports") or []
+        }
+        for port in (svc.get("spec") or {}).get("ports") or []:
+            target = port.get("targetPort")
+            if isinstance(target, str) and target not in names:
+                svc_name = svc.get("metadata", {}).get("name")
+                problems.append(f"Service {svc_name}: targetPort {target!r} names no pod port")
+    return problems
+
+
+def problems(objects: list[Obj]) -> list[str]:
+    """Every reference problem among ``objects`` (manifests)."""
+    out = []
+    for o in objects:
+        name = f"{o.get('kind')}/{o.get('metadata', {}).get('name')}"
+        for template in pod_templates(o):
+            out += pod_problems(name, template, frozenset(claim_templates(o)))
+    return out + service_problems(objects)
