@@ -101,6 +101,7 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
                 continue
             _check_registered_outputs(component, outputs)
         _check_parented(run)
+        _check_child_names(run)
         manifests = [r.inputs for r in run.resources if r.type.startswith("kubernetes:")]
         found = k8s_semantics.problems([m for m in manifests if "kind" in m])
         assert not found, f"broken Kubernetes references: {found}"
@@ -147,6 +148,22 @@ def _check_type_tokens(run: OfflineRun, components: list[pulumi.ComponentResourc
     expected = {COMPONENT_TYPES.get(type(c).__name__, type(c).__name__) for c in components}
     tokens = {r.type for r in run.resources if not r.custom and r.type != "pulumi:pulumi:Stack"}
     assert tokens == expected, f"component type tokens {sorted(tokens)} != {sorted(expected)}"
+
+
+def _check_child_names(run: OfflineRun) -> None:
+    """A component's children are named ``<component name>-<what>`` (the project's naming of
+    logical names: URNs stay unique per component and readable in the console)."""
+    names = {
+        r.urn: r.name for r in run.resources if not r.custom and r.type != "pulumi:pulumi:Stack"
+    }
+    stray = [
+        f"{r.name} (in {names[r.parent]})"
+        for r in run.resources
+        if r.parent in names
+        and r.type != "pulumi:pulumi:Stack"
+        and not r.name.startswith(f"{names[r.parent]}-")
+    ]
+    assert not stray, f"children not named after their component: {stray}"
 
 
 def _check_parented(run: OfflineRun) -> None:

@@ -37,6 +37,11 @@ def test_dcgm_exporter_selects_gpu_nodes_and_tolerates_gpu_and_spot_taints(
         ("nvidia.com/gpu", None, "NoSchedule"),
         ("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule"),
     }
+    # A toleration with a value tolerates only with operator Equal (Kubernetes semantics).
+    assert {t["key"]: t["operator"] for t in pod["tolerations"]} == {
+        "nvidia.com/gpu": "Exists",
+        "kubernetes.azure.com/scalesetpriority": "Equal",
+    }
 
 
 def test_dcgm_exporter_image_pinned_with_limits_and_no_capabilities(run_components) -> None:
@@ -56,6 +61,14 @@ def test_dcgm_exporter_image_pinned_with_limits_and_no_capabilities(run_componen
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     assert set(mounts) == {"pod-resources", "tmp"}
     assert mounts["pod-resources"]["readOnly"] is True
+    # The kubelet's pod-resources API socket lives here (Kubernetes docs, "Node metrics data":
+    # /var/lib/kubelet/pod-resources), mounted at the same path the exporter reads.
+    assert mounts["pod-resources"]["mountPath"] == "/var/lib/kubelet/pod-resources"
+    volumes = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["pod-resources"]["hostPath"] == {
+        "path": "/var/lib/kubelet/pod-resources",
+        "type": "Directory",
+    }
     # A read-only root filesystem; scratch goes to a size-limited emptyDir.
     assert security["readOnlyRootFilesystem"] is True
     assert container["imagePullPolicy"] == "Always"
