@@ -196,7 +196,8 @@ mutation: $(DEV_STAMP) $(PROMTOOL) $(CHECKOV_STAMP)
 		$(VENV)/bin/mutmut run --max-children 2 $(MUTATION_SCOPE))
 	$(PY) scripts/mutation_report.py --out build/mutation/report.md \
 		--budget $(MUTATION_BUDGET) --scope "$(MUTATION_SCOPE)" \
-		$(if $(MUTATION_SAMPLE),--sample build/mutation/sample.txt)
+		$(if $(MUTATION_SAMPLE),--sample build/mutation/sample.txt) \
+		$(if $(MUTATION_TESTS),--tests "$(MUTATION_TESTS)")
 
 # BENCH_ARGS="--suite vectors" runs only the vector benchmarks (local PostgreSQL + pgvector).
 bench: $(SERVICES_STAMP)

@@ -70,7 +70,11 @@ def restrict(results: dict[str, dict[str, str]], sample: set[str]) -> dict[str, 
 
 
 def render(
-    results: dict[str, dict[str, str]], budget: str, scope: str, population: int | None = None
+    results: dict[str, dict[str, str]],
+    budget: str,
+    scope: str,
+    population: int | None = None,
+    tests: str = "",
 ) -> str:
     totals: Counter[str] = Counter()
     per_file: dict[str, Counter[str]] = defaultdict(Counter)
@@ -87,7 +91,7 @@ def render(
         "",
         f"- generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         "- tool: mutmut 3 over `components/` and `infra/config` (pyproject `[tool.mutmut]`), "
-        "against `tests/unit` + `tests/components`",
+        f"against {tests or 'the selection in pyproject `[tool.mutmut]`'}",
         f"- scope: {scope or 'everything configured'}; time budget: {budget} s",
         f"- **score: {score:.1f} %** ({killed} killed of {scored} scored mutants; "
         f"{totals['not checked']} not reached within the budget)",
@@ -140,6 +144,7 @@ def main() -> int:
     parser.add_argument("--budget", default="?")
     parser.add_argument("--scope", default="")
     parser.add_argument("--sample", help="score only the mutants named in this file")
+    parser.add_argument("--tests", default="", help="the tests each mutant ran, if narrowed")
     args = parser.parse_args()
     if not Path("mutants").is_dir():
         print("no mutants/ folder: run `make mutation` first", file=sys.stderr)
@@ -150,7 +155,8 @@ def main() -> int:
         sample = set(Path(args.sample).read_text().split())
         population = sum(len(statuses) for statuses in results.values())
         results = restrict(results, sample)
-    report = render(results, args.budget, args.scope, population)
+    narrowed = f"`{args.tests}` (narrowed: a lower bound)" if args.tests else ""
+    report = render(results, args.budget, args.scope, population, narrowed)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
