@@ -257,6 +257,15 @@ def test_workflows_pods_admit_only_the_scrape_of_the_monitor(run_components: Run
     assert port["containerPort"] == 9100
 
 
+def test_workflows_policies_created_after_their_namespace(run_components: Runner) -> None:
+    run = run_components(lambda: Workflows("workflows", _args()))
+    (namespace,) = run.of_type("kubernetes:core/v1:Namespace")
+    policies = run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+
+    assert len(policies) == 2
+    assert all(namespace.urn in p.dependencies for p in policies)
+
+
 def test_workflows_without_monitor_keep_only_the_deny_policy(run_components: Runner) -> None:
     kinds = _kinds(run_components(lambda: Workflows("workflows", _args(monitor=None))))
 
