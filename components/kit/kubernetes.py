@@ -349,18 +349,48 @@ def resources(
 
 
 def create_namespace(
-    name: str, namespace: str, *, opts: pulumi.ResourceOptions
+    name: str,
+    namespace: str,
+    *,
+    opts: pulumi.ResourceOptions,
+    enforce: str = "restricted",
+    warn: str | None = "restricted",
 ) -> k8s.core.v1.Namespace:
-    """A namespace that enforces the "restricted" Pod Security Standard."""
+    """A namespace that enforces the ``enforce`` Pod Security Standard ("restricted" unless
+    its pods cannot meet it) and warns on what ``warn`` would refuse."""
+    labels = {**part_of_labels(), "pod-security.kubernetes.io/enforce": enforce}
+    if warn is not None:
+        labels["pod-security.kubernetes.io/warn"] = warn
     return k8s.core.v1.Namespace(
+        name, metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels), opts=opts
+    )
+
+
+def create_cluster_ip_service(
+    name: str,
+    *,
+    namespace: str,
+    service_name: str,
+    selector: Mapping[str, str],
+    port_name: str,
+    port: int,
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Service:
+    """A ClusterIP Service (never a load balancer) forwarding ``port`` to the selected pods'
+    container port named ``port_name``."""
+    return k8s.core.v1.Service(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={
-                **part_of_labels(),
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
+            name=service_name, namespace=namespace, labels=part_of_labels()
+        ),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type="ClusterIP",
+            selector=dict(selector),
+            ports=[
+                k8s.core.v1.ServicePortArgs(
+                    name=port_name, port=port, target_port=port_name, protocol="TCP"
+                )
+            ],
         ),
         opts=opts,
     )
@@ -371,14 +401,7 @@ def create_node_agent_namespace(
 ) -> k8s.core.v1.Namespace:
     """A namespace for node agents (GPU device plugin, DCGM exporter): they mount kubelet host
     paths, which only the "privileged" Pod Security Standard admits."""
-    return k8s.core.v1.Namespace(
-        name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={**part_of_labels(), "pod-security.kubernetes.io/enforce": "privileged"},
-        ),
-        opts=opts,
-    )
+    return create_namespace(name, namespace, opts=opts, enforce="privileged", warn=None)
 
 
 def create_service_account(

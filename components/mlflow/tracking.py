@@ -329,20 +329,13 @@ class Mlflow(pulumi.ComponentResource):
     def _create_service(
         name: str, args: MlflowArgs, selector: Mapping[str, str], opts: pulumi.ResourceOptions
     ) -> k8s.core.v1.Service:
-        return k8s.core.v1.Service(
+        return kube.create_cluster_ip_service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=APP, namespace=args.namespace, labels=kube.part_of_labels()
-            ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=dict(selector),
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name="http", port=MLFLOW_PORT, target_port="http", protocol="TCP"
-                    )
-                ],
-            ),
+            namespace=args.namespace,
+            service_name=APP,
+            selector=selector,
+            port_name="http",
+            port=MLFLOW_PORT,
             opts=opts,
         )
 

@@ -168,20 +168,13 @@ def create_service(
     name: str, model: ServedModelSpec, *, namespace: str, opts: pulumi.ResourceOptions
 ) -> k8s.core.v1.Service:
     """ClusterIP Service on the prediction port (never a load balancer)."""
-    return k8s.core.v1.Service(
+    return kube.create_cluster_ip_service(
         f"{name}-service",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=object_name(model.name), namespace=namespace, labels=kube.part_of_labels()
-        ),
-        spec=k8s.core.v1.ServiceSpecArgs(
-            type="ClusterIP",
-            selector=labels(model),
-            ports=[
-                k8s.core.v1.ServicePortArgs(
-                    name="http", port=SERVE_PORT, target_port="http", protocol="TCP"
-                )
-            ],
-        ),
+        namespace=namespace,
+        service_name=object_name(model.name),
+        selector=labels(model),
+        port_name="http",
+        port=SERVE_PORT,
         opts=opts,
     )
 

@@ -116,7 +116,11 @@ class ModelServing(pulumi.ComponentResource):
                 endpoints[model.name] = self._create_model(name, args, model, in_namespace)
         llm_host = ""
         if args.llm is not None:
-            llm_ns = _create_llm_namespace(f"{name}-llm-namespace", args.llm.namespace, child)
+            # KAITO generates the inference pods (their security context is KAITO's): enforce
+            # "baseline" (no privileged pods, no host paths), warn on what "restricted" refuses.
+            llm_ns = kube.create_namespace(
+                f"{name}-llm-namespace", args.llm.namespace, opts=child, enforce="baseline"
+            )
             create_workspace(
                 f"{name}-llm-workspace",
                 args.llm,
@@ -211,22 +215,3 @@ class ModelServing(pulumi.ComponentResource):
             from_namespaces=[kube.METRICS_SCRAPER_NAMESPACE],
             opts=opts,
         )
-
-
-def _create_llm_namespace(
-    name: str, namespace: str, opts: pulumi.ResourceOptions
-) -> k8s.core.v1.Namespace:
-    # KAITO generates the inference pods (their security context is KAITO's): enforce
-    # "baseline" (no privileged pods, no host paths) and warn on what "restricted" would refuse.
-    return k8s.core.v1.Namespace(
-        name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={
-                **kube.part_of_labels(),
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        ),
-        opts=opts,
-    )

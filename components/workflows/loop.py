@@ -432,23 +432,13 @@ class Workflows(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[built.identity, built.account]),
         )
-        k8s.core.v1.Service(
+        kube.create_cluster_ip_service(
             f"{self._name}-monitor-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=MONITOR_APP, namespace=a.namespace, labels=kube.part_of_labels()
-            ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=labels,
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name=METRICS_PORT_NAME,
-                        port=DEFAULT_METRICS_PORT,
-                        target_port=METRICS_PORT_NAME,
-                        protocol="TCP",
-                    )
-                ],
-            ),
+            namespace=a.namespace,
+            service_name=MONITOR_APP,
+            selector=labels,
+            port_name=METRICS_PORT_NAME,
+            port=DEFAULT_METRICS_PORT,
             opts=self._in_ns,
         )
         k8s.apiextensions.CustomResource(
