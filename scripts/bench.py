@@ -42,13 +42,14 @@ TEST_TARGET_SECONDS = 60.0
 SDK_PREFIXES = ("pulumi_azure_native.", "pulumi_kubernetes.", "pulumi_random")
 
 _LIST_MODULES = """
-import sys, tempfile
+import sys, types
 from offline.runner import run_stack
 run_stack(sys.argv[1])
-# Lazy stubs of every SDK module sit in sys.modules; a module counts as used when one of
-# its own submodules was really loaded.
-mods = sorted({{'.'.join(m.split('.')[:2]) for m in sys.modules
-               if m.startswith({prefixes!r}) and m.count('.') >= 2}})
+# Lazy stubs of every SDK module sit in sys.modules (importlib's _LazyModule); a module the
+# run really loaded is a plain module object. Every level counts: pulumi_kubernetes.core.v1's
+# package eagerly imports all of its kinds when the program uses one, and that is SDK work.
+mods = sorted(m for m, module in list(sys.modules.items())
+              if m.startswith({prefixes!r}) and type(module) is types.ModuleType)
 print('\\n'.join(['pulumi', *mods]))
 """
 
@@ -112,7 +113,7 @@ def _plan_command(stack: str) -> Callable[[Path], list[str]]:
 
 
 def sdk_modules(stack: str) -> list[str]:
-    """The pulumi / SDK modules a plan of ``stack`` imports (top two levels)."""
+    """The pulumi / SDK modules a plan of ``stack`` really loads (every level)."""
     code = _LIST_MODULES.format(prefixes=SDK_PREFIXES)
     out = subprocess.run(
         [sys.executable, "-c", code, stack],

@@ -103,3 +103,38 @@ def test_picture_png_at_half_resolution_svg_as_laid_out(
     assert abs(height - height_pt * 48 / 72) <= 2
     assert 5_000 < width < 8_000
     assert height < 1_500
+
+
+def test_picture_png_is_a_palette_image_written_by_gd(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path
+) -> None:
+    assert shutil.which("dot"), "Graphviz's dot is required (Debian: apt-get install graphviz)"
+    _, png = picture.render(stack_runs["dev"], tmp_path)
+    # IHDR: bit depth at byte 24, colour type at byte 25 (3 = palette, 6 = RGBA).
+    assert png.read_bytes()[24:26] == bytes([8, 3])
+
+
+def test_picture_png_falls_back_to_plain_png_without_the_gd_plugin(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shutil.which("dot"), "Graphviz's dot is required (Debian: apt-get install graphviz)"
+    # A device this Graphviz does not have: dot answers 'Format: "..." not recognized'.
+    monkeypatch.setattr(picture, "PNG_DEVICE", "png:cairo:no-such-writer")
+    _, png = picture.render(stack_runs["dev"], tmp_path)
+    # cairo's own writer: 8-bit truecolour (2 = RGB, 6 = RGBA), not a palette.
+    assert png.read_bytes()[24:26] in (bytes([8, 2]), bytes([8, 6]))
+    assert not (tmp_path / "dev" / "architecture.gv").exists()
+
+
+def test_picture_other_graphviz_failures_are_reported(
+    stack_runs: dict[str, OfflineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shutil.which("dot"), "Graphviz's dot is required (Debian: apt-get install graphviz)"
+    real = picture._dot_command
+
+    def unreadable_source(fmt: str, path: Path, source: Path, **kw: str | None) -> list[str]:
+        return real(fmt, path, source.with_name("missing.gv"), **kw)
+
+    monkeypatch.setattr(picture, "_dot_command", unreadable_source)
+    with pytest.raises(RuntimeError, match=r"dot exited 2: .*missing\.gv"):
+        picture.render(stack_runs["dev"], tmp_path)
