@@ -71,6 +71,35 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_SharedFixtureHits(), "aks-mlops-shared-fixture-hits")
 
 
+# Under a mutant, mutmut runs the tests credited with the mutated function and stops at the
+# first failure (-x). The order decides only how soon a killed mutant stops: fine-grained files
+# first, the golden identities (any URN or physical-name change) next, then the other stack-wide
+# checks, and the manifests' scanners (checkov's set-up is the slowest of the suite) last.
+KILL_ORDER = (
+    "tests/unit/",
+    "tests/components/",
+    "tests/stacks/test_identities.py",
+    "tests/stacks/",
+    "tests/observability/",
+    "tests/manifests/test_manifests_valid.py",
+    "tests/manifests/",
+)
+
+
+def kill_rank(nodeid: str) -> tuple[int, str]:
+    """Where a test runs under a mutant: its rank in KILL_ORDER, then its file (a file's tests
+    stay together, so module fixtures are set up once)."""
+    path = nodeid.split("::", 1)[0]
+    rank = next((i for i, p in enumerate(KILL_ORDER) if path.startswith(p)), len(KILL_ORDER))
+    return rank, path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("MUTANT_UNDER_TEST", "") in {"", "stats", "fail", "list_all_tests"}:
+        return
+    items.sort(key=lambda item: kill_rank(item.nodeid))  # stable: order kept within a file
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     hits = _mutmut_stats()
