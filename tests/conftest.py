@@ -29,7 +29,7 @@ import pytest
 from pulumi.runtime.stack import Stack
 
 from offline.runner import OfflineRun, list_stacks, load_stack_config, run_callable, run_program
-from tests import k8s_semantics
+from tests import k8s_conventions, k8s_semantics
 
 STACKS = ("dev", "test", "prod")
 
@@ -132,8 +132,11 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
         _check_parented(run)
         _check_child_names(run)
         manifests = [r.inputs for r in run.resources if r.type.startswith("kubernetes:")]
-        found = k8s_semantics.problems([m for m in manifests if "kind" in m])
+        objects = [m for m in manifests if "kind" in m]
+        found = k8s_semantics.problems(objects)
         assert not found, f"broken Kubernetes references: {found}"
+        found = k8s_conventions.problems(objects)
+        assert not found, f"pods breaking the project's rules: {found}"
         _check_type_tokens(run, [c for c, _ in registered if not isinstance(c, Stack)])
         return run
 

@@ -142,9 +142,13 @@ def test_aks_minor_upgrade_channel_ignores_the_configured_version(run_components
         run = run_components(lambda: AksCluster("aks", _args(upgrade_channel=channel)))
         return run.named("aks-cluster").ignore_changes
 
-    assert "kubernetesVersion" in ignored("stable")
-    assert "kubernetesVersion" not in ignored("patch")
-    assert "agentPoolProfiles[0].count" in ignored("patch")
+    # The whole list: the autoscaler always owns the system pool's count; the minor channels
+    # also own the versions.
+    versions = ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"]
+    for channel in ("stable", "rapid"):
+        assert ignored(channel) == ["agentPoolProfiles[0].count", *versions], channel
+    for channel in ("patch", "node-image", "none"):
+        assert ignored(channel) == ["agentPoolProfiles[0].count"], channel
 
 
 RUNNERS_VNET = (

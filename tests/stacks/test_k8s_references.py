@@ -7,6 +7,7 @@ import pytest
 
 from offline.manifests import manifest
 from offline.runner import OfflineRun
+from tests import k8s_conventions
 from tests.conftest import STACKS
 from tests.k8s_semantics import pod_templates, problems
 
@@ -24,3 +25,4 @@ def test_k8s_references_resolve_in_every_stack(
     # The check has something to check: the stacks run workloads.
     assert sum(1 for o in objects for _ in pod_templates(o)) >= 5
     assert problems(objects) == []
+    assert k8s_conventions.problems(objects) == []
