@@ -64,6 +64,7 @@ def test_dcgm_exporter_image_pinned_with_limits_and_no_capabilities(run_componen
     # The kubelet's pod-resources API socket lives here (Kubernetes docs, "Node metrics data":
     # /var/lib/kubelet/pod-resources), mounted at the same path the exporter reads.
     assert mounts["pod-resources"]["mountPath"] == "/var/lib/kubelet/pod-resources"
+    assert mounts["tmp"]["mountPath"] == "/tmp"  # the scratch the read-only root needs
     volumes = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
     assert volumes["pod-resources"]["hostPath"] == {
         "path": "/var/lib/kubelet/pod-resources",

@@ -33,7 +33,9 @@ def test_device_plugin_whole_gpu_daemonset_skips_mig_nodes(run_components) -> No
     sets = _daemonsets(run_components, whole_gpu_pools=True, mig_pools=False)
     assert set(sets) == {"nvidia-device-plugin"}
     ds = sets["nvidia-device-plugin"]
-    assert _env(ds)["MIG_STRATEGY"] == "none"
+    # The whole environment: no MIG on these nodes; a node whose driver is still installing
+    # must not crash-loop the plugin (the plugin's FAIL_ON_INIT_ERROR, k8s-device-plugin docs).
+    assert _env(ds) == {"MIG_STRATEGY": "none", "FAIL_ON_INIT_ERROR": "false"}
     assert _expressions(ds) == {
         "accelerator": ("In", ["nvidia"]),
         "gpu-driver": ("In", ["install"]),
@@ -45,7 +47,11 @@ def test_device_plugin_mig_daemonset_uses_single_strategy(run_components) -> Non
     sets = _daemonsets(run_components, whole_gpu_pools=False, mig_pools=True)
     assert set(sets) == {"nvidia-device-plugin-mig"}
     ds = sets["nvidia-device-plugin-mig"]
-    assert _env(ds)["MIG_STRATEGY"] == "single"
+    assert _env(ds) == {
+        "MIG_STRATEGY": "single",
+        "FAIL_ON_INIT_ERROR": "false",
+        "NVIDIA_MIG_MONITOR_DEVICES": "all",
+    }
     assert _expressions(ds)["gpu-mig-profile"] == ("Exists", [])
 
 

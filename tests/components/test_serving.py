@@ -158,10 +158,13 @@ def test_serving_scaled_object_queries_contract_rate_on_azure_monitor(dev: Offli
 
     keda.ScaledObject.model_validate(scaler)
     keda.TriggerAuthentication.model_validate(auth)
-    assert scaler["spec"]["scaleTargetRef"] == {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "name": "churn",
+    assert {k: v for k, v in scaler["spec"].items() if k != "triggers"} == {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "churn"},
+        "minReplicaCount": 1,
+        "maxReplicaCount": 2,
+        # Polled twice a minute; a scale-in waits five minutes of low traffic.
+        "pollingInterval": 30,
+        "cooldownPeriod": 300,
     }
     assert (scaler["spec"]["minReplicaCount"], scaler["spec"]["maxReplicaCount"]) == (1, 2)
     assert trigger["type"] == "prometheus"

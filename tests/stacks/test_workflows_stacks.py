@@ -392,3 +392,60 @@ def test_rayjob_schema_rejects_unknown_field() -> None:
     }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, RAYJOB_SCHEMA)
+
+
+# The job-control fields of every workflow object, whole (the pod template and the triggers
+# are asserted above). Values a stack file does not set are the config's documented defaults,
+# written out here: retrain deadline 120 min, backoff 1; ingest deadline 60 min, 2 parallel jobs.
+HISTORY = {"successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 3}
+FINISHED_TTL = 86400  # finished Jobs (and their pods' logs) kept one day
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_workflows_job_control_fields_whole(stack_runs: dict[str, OfflineRun], stack: str) -> None:
+    run = stack_runs[stack]
+    wf = plain(stack)["workflows"]
+    retrain_job = {
+        "backoffLimit": wf["retrain"].get("backoffLimit", 1),
+        "activeDeadlineSeconds": wf["retrain"].get("deadlineMinutes", 120) * 60,
+        "ttlSecondsAfterFinished": FINISHED_TTL,
+    }
+    (cron,) = [manifest(r)["spec"] for r in run.of_type(CRONJOB)]
+    assert {k: v for k, v in cron.items() if k != "jobTemplate"} == {
+        "schedule": wf["retrain"]["schedule"],
+        "timeZone": "Etc/UTC",
+        # A run still going when the next is due is not doubled; a run missed by more than an
+        # hour (controller down) is skipped rather than started late.
+        "concurrencyPolicy": "Forbid",
+        "startingDeadlineSeconds": 3600,
+        **HISTORY,
+    }
+    assert {k: v for k, v in cron["jobTemplate"]["spec"].items() if k != "template"} == (
+        retrain_job
+    )
+    scaler = {
+        "minReplicaCount": 0,
+        "pollingInterval": 60,
+        # A ScaledJob update lets running Jobs finish (KEDA's default would delete them).
+        "rollout": {"strategy": "gradual"},
+        **HISTORY,
+    }
+    ingest_job = {
+        "backoffLimit": 2,
+        "activeDeadlineSeconds": wf["ingest"].get("deadlineMinutes", 60) * 60,
+        "ttlSecondsAfterFinished": FINISHED_TTL,
+    }
+    expected = {
+        "retrain-new-data": ({**scaler, "maxReplicaCount": 1}, retrain_job),
+        "retrain-degradation": ({**scaler, "maxReplicaCount": 1}, retrain_job),
+        "ingest-new-documents": (
+            {**scaler, "maxReplicaCount": wf["ingest"].get("maxParallelJobs", 2)},
+            ingest_job,
+        ),
+    }
+    for name, (spec, job) in expected.items():
+        got = scaled(run, name)["spec"]
+        assert {k: v for k, v in got.items() if k not in {"jobTargetRef", "triggers"}} == spec
+        assert {k: v for k, v in got["jobTargetRef"].items() if k != "template"} == job, name
+        assert got["jobTargetRef"]["template"]["spec"]["restartPolicy"] == "Never", name
+    assert cron["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "Never"
