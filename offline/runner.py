@@ -352,6 +352,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.records: list[RecordedResource] = []
+        # Component URN -> the outputs it registered (secrets masked; None values are
+        # dropped by the SDK's serialization, so a missing key is an output that was None).
+        self.component_outputs: dict[str, dict[str, Any]] = {}
         # URN -> (logical name, its own alias URNs): what a child's inherited aliases use.
         self._own_aliases: dict[str, tuple[str, list[str]]] = {}
 
@@ -387,6 +390,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 found.add(_inherited(parts[3], parts[2].split("$")[-1], parent_name, parent_alias))
         return sorted(found)
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        outputs = rpc.deserialize_properties(request.outputs)
+        self.component_outputs[request.urn] = mask_secrets(outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
@@ -420,6 +428,8 @@ class OfflineRun:
     stack: str
     resources: list[RecordedResource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Component URN -> the outputs it registered (``register_outputs``), None values left out.
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> list[RecordedResource]:
         """Resources whose type token is ``typ``."""
@@ -533,7 +543,12 @@ def run_callable(
         os.environ.pop(OFFLINE_PLAN_ENV, None)
         if previous is not None:
             os.environ[OFFLINE_PLAN_ENV] = previous
-    return OfflineRun(stack=stack, resources=list(monitor.records), outputs=exported)
+    return OfflineRun(
+        stack=stack,
+        resources=list(monitor.records),
+        outputs=exported,
+        component_outputs=dict(monitor.component_outputs),
+    )
 
 
 def run_program(

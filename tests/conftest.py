@@ -125,14 +125,20 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
             run = run_callable(body, stack="unit")
         finally:
             pulumi.ComponentResource.register_outputs = original  # type: ignore[method-assign]
+        urns = {(r.type, r.name): r.urn for r in run.resources if not r.custom}
         for component, outputs in registered:
             if isinstance(component, Stack):  # the root stack registers the program's exports
                 continue
             _check_registered_outputs(component, outputs)
+            resolved = run.component_outputs[urns[component._type, component._name]]
+            may_be_none = OPTIONAL_OUTPUTS.get(type(component).__name__, set())
+            keys = set(outputs) if isinstance(outputs, dict) else set()
+            none = sorted(keys - set(resolved) - may_be_none)
+            assert not none, f"{type(component).__name__} outputs resolved to None: {none}"
         _check_parented(run)
         _check_child_names(run)
         manifests = [r.inputs for r in run.resources if r.type.startswith("kubernetes:")]
-        objects = [m for m in manifests if "kind" in m]
+        objects: list[k8s_semantics.Obj] = [m for m in manifests if "kind" in m]
         found = k8s_semantics.problems(objects)
         assert not found, f"broken Kubernetes references: {found}"
         found = k8s_conventions.problems(objects)
@@ -141,6 +147,15 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
         return run
 
     return _run
+
+
+# Component outputs that are None by design in some configurations (every other output of
+# every component must resolve to a value: a consumer reading None would misconfigure itself).
+OPTIONAL_OUTPUTS = {
+    "Network": {"route_table_id"},  # no route table unless egress goes through a firewall
+    # Entra-only authentication: no administrator login, no password secret.
+    "PostgresServer": {"administrator_login", "password_secret_name"},
+}
 
 
 # The type token of every component, as deployed: part of every child's URN, so a change
