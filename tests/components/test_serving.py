@@ -7,6 +7,7 @@ with literal inputs shaped like the stack's (login server, workspace id, query e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -229,8 +230,23 @@ def test_serving_ingress_internal_class_when_enabled(run_components: Runner) -> 
     (rule,) = one(run, "NetworkPolicy", "model-server-predict")["spec"]["ingress"]
 
     assert ingress["spec"]["ingressClassName"] == "webapprouting.kubernetes.azure.com"
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": "churn", "port": {"name": "http"}}
+    (path,) = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert path["backend"]["service"] == {"name": "churn", "port": {"name": "http"}}
+    # ingress-nginx matches a regex path (ImplementationSpecific) and rewrites to the target
+    # with the path's groups ($2: what follows the model's prefix), so the server sees its own
+    # routes: /churn/predict -> /predict, /churn -> /; another model's prefix does not match.
+    assert path["pathType"] == "ImplementationSpecific"
+    target = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"]
+
+    def rewritten(uri: str) -> str | None:
+        match = re.match(path["path"], uri)
+        return re.sub(r"\$(\d)", lambda g: match[int(g[1])] or "", target) if match else None
+
+    assert rewritten("/churn/predict") == "/predict"
+    assert rewritten("/churn/") == "/"
+    assert rewritten("/churn") == "/"
+    assert rewritten("/churner/predict") is None
+    assert rewritten("/other/predict") is None
     assert (
         "app-routing-system"
         in rule["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"]
