@@ -1,5 +1,6 @@
-"""The order tests run in under a mutant (tests/conftest.py ``kill_rank``): only speed depends on
-it, but a wrong order makes ``make mutation`` pay checkov's set-up for every killed mutant."""
+"""The order tests run in under mutmut (tests/conftest.py ``kill_rank``): only speed depends on
+it, but tests of one file given apart set its module fixtures up again, and a slow file first
+makes every killed mutant pay for it."""
 
 from __future__ import annotations
 
@@ -40,19 +41,23 @@ class _Item:
         self.nodeid = nodeid
 
 
-@pytest.mark.parametrize("under_test", ["", "stats", "fail", "list_all_tests"])
-def test_kill_order_only_under_a_mutant(monkeypatch: pytest.MonkeyPatch, under_test: str) -> None:
-    monkeypatch.setenv("MUTANT_UNDER_TEST", under_test)
+def test_kill_order_not_applied_outside_mutmut(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
     items = [_Item(n) for n in NODE_IDS]
     pytest_collection_modifyitems(items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == NODE_IDS
 
 
-def test_kill_order_applied_under_a_mutant(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MUTANT_UNDER_TEST", "components.kit.naming.x_name__mutmut_1")
-    items = [_Item(n) for n in NODE_IDS]
+@pytest.mark.parametrize("under_test", ["components.kit.naming.x_name__mutmut_1", "", "stats"])
+def test_kill_order_applied_under_mutmut(monkeypatch: pytest.MonkeyPatch, under_test: str) -> None:
+    # mutmut's clean run sets the variable empty; its mutants set their names.
+    monkeypatch.setenv("MUTANT_UNDER_TEST", under_test)
+    items = [_Item(n) for n in [*NODE_IDS[1:], NODE_IDS[0], "tests/unit/test_config.py::test_z"]]
     pytest_collection_modifyitems(items)  # type: ignore[arg-type]
-    assert items[0].nodeid.startswith("tests/unit/")
+    assert [i.nodeid for i in items[:2]] == [
+        "tests/unit/test_config.py::test_d",
+        "tests/unit/test_config.py::test_z",
+    ]  # a file's tests together, even when given apart
     assert items[-1].nodeid.startswith("tests/manifests/test_checkov.py::")
     # A file's tests stay in the order they were collected.
     same = ["tests/unit/test_x.py::b", "tests/unit/test_x.py::a"]
