@@ -2,14 +2,20 @@
 
 Schema validation accepts a pod whose volume mount names no volume, a probe on a port name the
 container does not declare, or a Service whose ``targetPort`` names no port of the pods it
-selects; the cluster rejects the first and never routes or probes the others. These checks run
-on every object the component harness records (``tests/conftest.py``).
+selects; the cluster rejects the first and never routes or probes the others. :func:`problems`
+also runs the API server's validation rules (:mod:`tests.k8s_validation`), KEDA's CRDs
+(:func:`tests.manifests.crds.keda_problems`) and Pod Security admission
+(:mod:`tests.pod_security`). It runs on every object the component harness records
+(``tests/conftest.py``) and on every stack's objects (tests/stacks/test_k8s_references.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from tests import k8s_validation, pod_security
+from tests.manifests.crds import KEDA_MODELS, keda_problems
 
 Obj = Mapping[str, Any]
 
@@ -95,10 +101,21 @@ def service_problems(objects: list[Obj]) -> list[str]:
 
 
 def problems(objects: list[Obj]) -> list[str]:
-    """Every reference problem among ``objects`` (manifests)."""
+    """Every problem among ``objects`` (manifests): references, API validation, KEDA's CRDs,
+    and the Pod Security level of each pod's namespace (when that Namespace is among them)."""
+    levels = pod_security.enforced_levels(objects)
     out = []
     for o in objects:
-        name = f"{o.get('kind')}/{o.get('metadata', {}).get('name')}"
+        kind, meta = o.get("kind"), o.get("metadata") or {}
+        name = f"{kind}/{meta.get('name')}"
+        out += k8s_validation.object_problems(name, o)
+        if kind == "Namespace":
+            out += pod_security.namespace_problems(o)
+        if kind in KEDA_MODELS and str(o.get("apiVersion", "")).startswith("keda.sh/"):
+            out += keda_problems(dict(o))
         for template in pod_templates(o):
+            spec = template.get("spec") or {}
             out += pod_problems(name, template, frozenset(claim_templates(o)))
+            out += k8s_validation.pod_spec_problems(name, spec, kind)
+            out += pod_security.pod_problems(name, spec, levels.get(str(meta.get("namespace"))))
     return out + service_problems(objects)

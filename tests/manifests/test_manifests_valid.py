@@ -246,7 +246,11 @@ def test_write_manifests_replaces_previous_files_when_rerun(
 ) -> None:
     first, _ = render(stack_config("dev"), "dev", run_components)
     stale = write_manifests(first, tmp_path)
-    second = run_components(lambda: k8s.core.v1.Namespace("ns", metadata={"name": "only"}))
+    # The harness refuses a Namespace without a Pod Security level (tests/pod_security.py).
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    second = run_components(
+        lambda: k8s.core.v1.Namespace("ns", metadata={"name": "only", "labels": labels})
+    )
     fresh = write_manifests(second, tmp_path)
 
     assert len(stale) > 1
