@@ -144,7 +144,7 @@ def run_components() -> Callable[[Callable[[], object]], OfflineRun]:
         manifests = [r.inputs for r in run.resources if r.type.startswith("kubernetes:")]
         objects: list[k8s_semantics.Obj] = [m for m in manifests if "kind" in m]
         found = k8s_semantics.problems(objects)
-        assert not found, f"broken Kubernetes references: {found}"
+        assert not found, f"refused by the API server or admission, or unresolved: {found}"
         found = k8s_conventions.problems(objects)
         assert not found, f"pods breaking the project's rules: {found}"
         _check_type_tokens(run, [c for c, _ in registered if not isinstance(c, Stack)])

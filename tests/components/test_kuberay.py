@@ -89,6 +89,10 @@ def test_kuberay_rayjob_groups_labelled_and_placed(run_components: Runner) -> No
     assert workers["template"]["spec"]["nodeSelector"] == {"pool": "gput4"}
     assert head["spec"]["nodeSelector"] == {"pool": "cpu"}
     assert head["spec"]["serviceAccountName"] == "retrain"
+    # The head and workers are the Ray cluster's long-running pods: their containers restart
+    # in place; the RayJob (backoffLimit 0 below) bounds the job's attempts.
+    assert head["spec"]["restartPolicy"] == "Always"
+    assert workers["template"]["spec"]["restartPolicy"] == "Always"
     # KubeRay writes the Ray container's command; the container keeps the workload's name.
     assert [c["name"] for c in head["spec"]["containers"]] == ["retrain"]
     assert [c["name"] for c in workers["template"]["spec"]["containers"]] == ["retrain"]
