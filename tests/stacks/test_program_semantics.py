@@ -23,6 +23,7 @@ import pytest
 from offline.runner import OfflineRun, RecordedResource
 from tests.components.helpers import NODES_SUBNET_ID, RG, SUB
 from tests.conftest import STACKS
+from tests.k8s_semantics import pod_templates
 from tests.stacks.test_wiring import plain_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -587,6 +588,98 @@ def test_semantics_namespace_table_has_no_stale_rows(stack_runs: dict[str, Offli
         for r in run.of_type("kubernetes:core/v1:Namespace")
     }
     assert seen == set(NAMESPACE_ENFORCE)
+
+
+# --- 6. a workload waits for what its pods use ----------------------------------------------
+# A pod that names a ServiceAccount, ConfigMap, SecretProviderClass or claim that does not exist
+# yet is refused or stuck (FailedMount) until it does: every such object the program creates is
+# in the workload's recorded dependencies, so `pulumi up` applies it first.
+
+
+def _pod_references(template: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    spec = template.get("spec") or {}
+    if spec.get("serviceAccountName"):
+        yield "ServiceAccount", spec["serviceAccountName"]
+    for volume in spec.get("volumes") or []:
+        if volume.get("configMap"):
+            yield "ConfigMap", volume["configMap"]["name"]
+        attributes = (volume.get("csi") or {}).get("volumeAttributes") or {}
+        if attributes.get("secretProviderClass"):
+            yield "SecretProviderClass", attributes["secretProviderClass"]
+        if volume.get("persistentVolumeClaim"):
+            yield "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        for source in container.get("envFrom") or []:
+            if source.get("configMapRef"):
+                yield "ConfigMap", source["configMapRef"]["name"]
+        for env in container.get("env") or []:
+            ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
+            if ref:
+                yield "ConfigMap", ref["name"]
+
+
+def _identity(r: RecordedResource) -> tuple[str, str | None, str | None]:
+    meta = r.inputs.get("metadata") or {}
+    return r.inputs["kind"], meta.get("namespace"), meta.get("name")
+
+
+def reference_problems(resources: Iterable[RecordedResource]) -> tuple[int, list[str]]:
+    """(references to objects of the run checked, the ones the workload does not wait for)."""
+    objects = [r for r in resources if _package(r.type) == "kubernetes" and "kind" in r.inputs]
+    by_identity = {_identity(r): r for r in objects}
+    checked, problems = 0, []
+    for workload in objects:
+        _, namespace, _ = _identity(workload)
+        for template in pod_templates(workload.inputs):
+            for kind, name in _pod_references(dict(template)):
+                target = by_identity.get((kind, namespace, name))
+                if target is None:
+                    continue  # made by someone else (an add-on, KEDA, a chart)
+                checked += 1
+                if target.urn not in workload.dependencies:
+                    problems.append(f"{workload.name}: does not wait for {kind} {name}")
+    return checked, problems
+
+
+def test_semantics_reference_check_catches_a_workload_that_does_not_wait() -> None:
+    account = _res(
+        "kubernetes:core/v1:ServiceAccount",
+        "sa",
+        {"kind": "ServiceAccount", "metadata": {"name": "runner", "namespace": "jobs"}},
+    )
+    config = _res(
+        "kubernetes:core/v1:ConfigMap",
+        "cm",
+        {"kind": "ConfigMap", "metadata": {"name": "schema", "namespace": "jobs"}},
+    )
+    pod = {
+        "spec": {
+            "serviceAccountName": "runner",
+            "volumes": [{"name": "s", "configMap": {"name": "schema"}}],
+            "containers": [{"name": "c", "envFrom": [{"configMapRef": {"name": "other"}}]}],
+        }
+    }
+    job = _res(
+        "kubernetes:batch/v1:Job",
+        "job",
+        {"kind": "Job", "metadata": {"name": "j", "namespace": "jobs"}, "spec": {"template": pod}},
+    )
+    job.dependencies = [account.urn]
+    assert reference_problems([account, config, job]) == (
+        2,
+        ["job: does not wait for ConfigMap schema"],
+    )
+    job.dependencies = [account.urn, config.urn]
+    assert reference_problems([account, config, job]) == (2, [])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_semantics_every_workload_waits_for_what_its_pods_use(
+    stack_runs: dict[str, OfflineRun], stack: str
+) -> None:
+    checked, problems = reference_problems(stack_runs[stack].resources)
+    assert checked >= 15, f"{stack}: only {checked} references seen"
+    assert problems == []
 
 
 # --- component level: a component honours the opts it is given -------------------------------
