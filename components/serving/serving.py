@@ -93,7 +93,7 @@ class ModelServing(pulumi.ComponentResource):
         if args.models:
             namespace = kube.create_namespace(f"{name}-namespace", args.namespace, opts=child)
             in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-            self._create_service_account(name, args, in_namespace)
+            account = self._create_service_account(name, args, in_namespace)
             self._create_policies(name, args, in_namespace)
             reader = create_prometheus_reader_identity(
                 f"{name}-keda-reader",
@@ -112,8 +112,10 @@ class ModelServing(pulumi.ComponentResource):
                 identity_client_id=reader.client_id,
                 opts=in_namespace,
             )
+            # The model servers' pods run as the account: created first, never refused.
+            with_account = pulumi.ResourceOptions(parent=self, depends_on=[namespace, account])
             for model in args.models:
-                endpoints[model.name] = self._create_model(name, args, model, in_namespace)
+                endpoints[model.name] = self._create_model(name, args, model, with_account)
         llm_host = ""
         if args.llm is not None:
             # KAITO generates the inference pods (their security context is KAITO's): enforce
