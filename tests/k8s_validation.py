@@ -14,6 +14,7 @@ validation`` (a Job's pods restart OnFailure or Never; CronJob concurrencyPolicy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -137,8 +138,27 @@ def _seccomp_problems(where: str, context: Obj | None) -> list[str]:
     return out
 
 
+# A resource quantity as the API server parses it (apimachinery resource.Quantity: a signed
+# decimal number, then a binary suffix Ki..Ei, a decimal suffix n, u, m, "", k, M, G, T, P, E,
+# or a decimal exponent). Case matters: "256mi" and "64MI" are refused, "1m" is a thousandth.
+QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$")
+
+
+def quantity_problems(where: str, field: str, value: object) -> list[str]:
+    """A quantity given as a string must parse; an int or float is a plain number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return [f"{where}: {field} {value!r} is not a quantity"]
+    if isinstance(value, str) and not QUANTITY.match(value):
+        return [f"{where}: {field} {value!r} is not a quantity"]
+    return []
+
+
 def container_problems(where: str, container: Obj) -> list[str]:
     out = one_of(where, "imagePullPolicy", container.get("imagePullPolicy"), PULL_POLICIES)
+    resources = container.get("resources") or {}
+    for bound in ("requests", "limits"):
+        for name, value in (resources.get(bound) or {}).items():
+            out += quantity_problems(where, f"{bound}.{name}", value)
     for port in container.get("ports") or []:
         out += one_of(where, "port protocol", port.get("protocol"), PROTOCOLS)
     out += _seccomp_problems(where, container.get("securityContext"))
@@ -173,6 +193,9 @@ def pod_spec_problems(where: str, pod: Obj, owner_kind: str | None) -> list[str]
     policy = context.get("fsGroupChangePolicy")
     out += one_of(where, "fsGroupChangePolicy", policy, FS_GROUP_CHANGE_POLICIES)
     for volume in pod.get("volumes") or []:
+        size = (volume.get("emptyDir") or {}).get("sizeLimit")
+        if size is not None:
+            out += quantity_problems(f"{where}/{volume.get('name')}", "emptyDir sizeLimit", size)
         if "hostPath" in volume:
             kind = volume["hostPath"].get("type")
             out += one_of(f"{where}/{volume.get('name')}", "hostPath type", kind, HOST_PATH_TYPES)

@@ -500,7 +500,9 @@ PLATFORM_LABELS = {
     "app.kubernetes.io/part-of": "aks-mlops",
     "app.kubernetes.io/managed-by": "pulumi",
 }
-ENFORCE = "pod-security.kubernetes.io/enforce"
+PSA = "pod-security.kubernetes.io/"
+ENFORCE = f"{PSA}enforce"
+WARN = f"{PSA}warn"
 # Namespace -> Pod Security Standard it enforces (README: "restricted" wherever the pods
 # allow it; the GPU node agents mount kubelet host paths, which only "privileged" admits;
 # KAITO generates the LLM inference pods, so "baseline").
@@ -535,6 +537,14 @@ def metadata_problems(resources: Iterable[RecordedResource]) -> list[str]:
             expected = NAMESPACE_ENFORCE.get(namespace)
             if expected is None or labels.get(ENFORCE) != expected:
                 problems.append(f"{r.name}: {namespace} enforces {labels.get(ENFORCE)}")
+            # Every namespace but the node agents' also warns on what "restricted" refuses
+            # (kubectl and the API show the warning when a pod would fail the stricter level).
+            warn = None if expected == "privileged" else "restricted"
+            if labels.get(WARN) != warn:
+                problems.append(f"{r.name}: {namespace} warns at {labels.get(WARN)}")
+            extra = sorted(k for k in labels if k.startswith(PSA) and k not in {ENFORCE, WARN})
+            if extra:
+                problems.append(f"{r.name}: {namespace} sets {extra}")
     return problems
 
 
@@ -544,11 +554,45 @@ def test_semantics_metadata_check_catches_unlabelled_objects() -> None:
         _res(
             ns,
             "ns",
-            {"metadata": {"name": "llm", "labels": {**PLATFORM_LABELS, ENFORCE: "baseline"}}},
+            {
+                "metadata": {
+                    "name": "llm",
+                    "labels": {**PLATFORM_LABELS, ENFORCE: "baseline", WARN: "restricted"},
+                }
+            },
+        ),
+        _res(
+            ns,
+            "agents",
+            {
+                "metadata": {
+                    "name": "gpu-resources",
+                    "labels": {**PLATFORM_LABELS, ENFORCE: "privileged"},
+                }
+            },
         ),
         _res("kubernetes:helm.sh/v3:Release", "chart", {"name": "x"}),
     ]
     assert metadata_problems(good) == []
+    warn_dropped = _res(
+        ns,
+        "w",
+        {"metadata": {"name": "mlflow", "labels": {**PLATFORM_LABELS, ENFORCE: "restricted"}}},
+    )
+    assert metadata_problems([warn_dropped]) == ["w: mlflow warns at None"]
+    audit = _res(
+        ns,
+        "x",
+        {
+            "metadata": {
+                "name": "gpu-telemetry",
+                "labels": {**PLATFORM_LABELS, ENFORCE: "privileged", f"{PSA}audit": "baseline"},
+            }
+        },
+    )
+    assert metadata_problems([audit]) == [
+        "x: gpu-telemetry sets ['pod-security.kubernetes.io/audit']"
+    ]
     bad = [
         _res(ns, "a", {"metadata": {"name": "mlflow", "labels": dict(PLATFORM_LABELS)}}),
         _res(
@@ -568,7 +612,8 @@ def test_semantics_metadata_check_catches_unlabelled_objects() -> None:
             {"metadata": {"labels": {**PLATFORM_LABELS, "app.kubernetes.io/part-of": "x"}}},
         ),
     ]
-    assert [p.split(":")[0] for p in metadata_problems(bad)] == ["a", "b", "c", "d", "e"]
+    # (a, b and c also lack the warn label.)
+    assert sorted({p.split(":")[0] for p in metadata_problems(bad)}) == ["a", "b", "c", "d", "e"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -762,3 +807,87 @@ def test_semantics_component_honours_the_parent_it_is_given(run_components, buil
     thing = run.named("owner-thing")
     assert thing.parent == owner.urn
     assert descendants(run.resources, thing.urn), "the component registered no children"
+
+
+# --- 7. every namespaced object waits for its namespace ---------------------------------------
+# An object applied before its Namespace exists is refused ("namespaces ... not found"): every
+# object in a namespace the program creates reaches that Namespace through its recorded
+# dependencies (directly or through what it depends on; a component it depends on stands for
+# all of the component's children).
+
+
+def namespace_wait_problems(resources: list[RecordedResource]) -> tuple[int, list[str]]:
+    """(objects in a namespace of the run, the ones that do not wait for it)."""
+    objects = [r for r in resources if _package(r.type) == "kubernetes" and "kind" in r.inputs]
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.urn
+        for r in objects
+        if r.type == "kubernetes:core/v1:Namespace"
+    }
+    children: dict[str, list[str]] = {}
+    for r in resources:
+        children.setdefault(r.parent, []).append(r.urn)
+    deps = {r.urn: r.dependencies for r in resources}
+
+    def waits_for(urn: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(deps.get(urn, []))
+        while todo:
+            dep = todo.pop()
+            if dep in seen:
+                continue
+            seen.add(dep)
+            todo += deps.get(dep, [])
+            todo += children.get(dep, [])
+        return seen
+
+    checked, problems = 0, []
+    for r in objects:
+        namespace = (r.inputs.get("metadata") or {}).get("namespace")
+        if namespace not in namespaces:
+            continue
+        checked += 1
+        if namespaces[namespace] not in waits_for(r.urn):
+            problems.append(f"{r.name}: does not wait for namespace {namespace}")
+    return checked, problems
+
+
+def test_semantics_namespace_check_catches_an_object_that_does_not_wait() -> None:
+    ns = _res(
+        "kubernetes:core/v1:Namespace", "ns", {"kind": "Namespace", "metadata": {"name": "jobs"}}
+    )
+    account = _res(
+        "kubernetes:core/v1:ServiceAccount",
+        "sa",
+        {"kind": "ServiceAccount", "metadata": {"name": "runner", "namespace": "jobs"}},
+    )
+    job = _res(
+        "kubernetes:batch/v1:Job",
+        "job",
+        {"kind": "Job", "metadata": {"name": "j", "namespace": "jobs"}},
+    )
+    elsewhere = _res(
+        "kubernetes:core/v1:ConfigMap",
+        "cm",
+        {"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "kube-system"}},
+    )
+    assert namespace_wait_problems([ns, account, job, elsewhere]) == (
+        2,
+        ["sa: does not wait for namespace jobs", "job: does not wait for namespace jobs"],
+    )
+    account.dependencies = [ns.urn]
+    job.dependencies = [account.urn]  # through the account
+    assert namespace_wait_problems([ns, account, job, elsewhere]) == (2, [])
+    owner = _res("aks-mlops:x:Owner", "owner", custom=False)
+    ns.parent = owner.urn
+    job.dependencies = [owner.urn]  # through the component that holds the namespace
+    assert namespace_wait_problems([owner, ns, account, job, elsewhere]) == (2, [])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_semantics_every_namespaced_object_waits_for_its_namespace(
+    stack_runs: dict[str, OfflineRun], stack: str
+) -> None:
+    checked, problems = namespace_wait_problems(stack_runs[stack].resources)
+    assert checked >= 30
+    assert problems == []

@@ -669,3 +669,43 @@ def test_pod_security_every_namespace_enforces_a_level(
     level: str | None, expected: list[str]
 ) -> None:
     assert problems([_namespace(level)]) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["256Mi", "64Mi", "500m", "1", "0.5", "1Gi", "2", "1e3", "100k", 2, 0.25]
+)
+def test_k8s_validation_accepts_quantities_the_api_server_parses(value: object) -> None:
+    from tests.k8s_validation import quantity_problems  # noqa: PLC0415
+
+    assert quantity_problems("Pod/p", "limits.memory", value) == []
+
+
+@pytest.mark.parametrize("value", ["256mi", "64MI", "XX256MiXX", "1 Gi", "", "Mi", "1.2.3", None])
+def test_k8s_validation_refuses_quantities_the_api_server_refuses(value: object) -> None:
+    job = {
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": value}}],
+                    "containers": [
+                        {
+                            "name": "c",
+                            "resources": {"limits": {"memory": value}},
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }
+                    ],
+                }
+            }
+        },
+    }
+    found = [p for p in problems([job]) if "quantity" in p]
+    if value is None:  # an unset sizeLimit is no limit; a null limit is not a quantity
+        assert found == ["Job/j/c: limits.memory None is not a quantity"]
+    else:
+        assert found == [
+            f"Job/j/tmp: emptyDir sizeLimit {value!r} is not a quantity",
+            f"Job/j/c: limits.memory {value!r} is not a quantity",
+        ]
