@@ -47,6 +47,14 @@ def test_dcgm_exporter_selects_gpu_nodes_and_tolerates_gpu_and_spot_taints(
 def test_dcgm_exporter_image_pinned_with_limits_and_no_capabilities(run_components) -> None:
     ds, _ = _run(run_components)
     (container,) = ds["spec"]["template"]["spec"]["containers"]
+    # The exporter's documented settings (dcgm-exporter README): listen address, Kubernetes
+    # pod attribution, every GPU visible, and the node it runs on.
+    assert container["env"] == [
+        {"name": "DCGM_EXPORTER_LISTEN", "value": ":9400"},
+        {"name": "DCGM_EXPORTER_KUBERNETES", "value": "true"},
+        {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+    ]
     assert re.fullmatch(
         r"nvcr\.io/nvidia/k8s/dcgm-exporter:\d+\.\d+\.\d+-\d+\.\d+\.\d+-[a-z0-9.]+",
         container["image"],

@@ -46,6 +46,9 @@ def test_kuberay_operator_pinned_and_restricted(run_components: Runner) -> None:
     (namespace,) = run.of_type("kubernetes:core/v1:Namespace")
 
     assert release.inputs["chart"] == "kuberay-operator"
+    assert release.inputs["repositoryOpts"] == {
+        "repo": "https://ray-project.github.io/kuberay-helm/"
+    }
     assert release.inputs["version"] == "1.4.2"
     assert release.inputs["namespace"] == "kuberay"
     values: dict[str, Any] = release.inputs["values"]

@@ -32,6 +32,7 @@ def test_node_pool_gpu_is_tainted_labelled_and_scales_from_zero(run_components) 
     assert p["nodeLabels"]["gpu-model"] == "a100-80gb"
     assert p["nodeLabels"]["gpu-driver"] == "install"
     assert p["mode"] == "User"
+    assert p["osType"] == "Linux"  # the API's enum value, exact case
     assert p["enableAutoScaling"] is True
     assert (p["minCount"], p["maxCount"], p["count"]) == (0, 2, 0)
     assert p["gpuProfile"] == {"driver": "Install"}

@@ -138,6 +138,7 @@ def test_action_group_receivers_use_the_common_alert_schema(run_components) -> N
     group = _groups(run_components, [RECORDS]).named("ag-group").inputs
     assert group["location"] == "global"
     assert group["groupShortName"] == "unit"
+    assert group["enabled"] is True  # a disabled group notifies no one
     assert group["emailReceivers"] == [
         {"name": "oncall", "emailAddress": "oncall@example.com", "useCommonAlertSchema": True}
     ]

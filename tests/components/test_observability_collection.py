@@ -134,7 +134,12 @@ def test_prometheus_rule_forwards_metrics_to_the_monitor_workspace(run_component
     assert dcr.inputs["dataCollectionRuleName"] == "dcr-unit-prom"
     assert dcr.inputs["location"] == dce.inputs["location"] == "westeurope"
     (source,) = dcr.inputs["dataSources"]["prometheusForwarder"]
-    assert source["streams"] == ["Microsoft-PrometheusMetrics"]
+    # The data source of AKS's managed-Prometheus DCR, as Learn's ARM template names it.
+    assert source == {
+        "name": "PrometheusDataSource",
+        "streams": ["Microsoft-PrometheusMetrics"],
+        "labelIncludeFilter": {},
+    }
     (account,) = dcr.inputs["destinations"]["monitoringAccounts"]
     assert account["accountResourceId"] == amw.id
     assert dcr.inputs["dataFlows"] == [

@@ -121,6 +121,12 @@ def test_serving_pod_restricted_without_azure_identity(dev: OfflineRun) -> None:
     # Reaching MLflow in the cluster needs no Azure role: no workload identity at all.
     assert CLIENT_ID_ANNOTATION not in (account["metadata"].get("annotations") or {})
     assert USE_LABEL not in deployment["spec"]["template"]["metadata"]["labels"]
+    # One model's pods, selected by name and model (stable across versions: a new one rolls).
+    assert deployment["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "model-server",
+        "app.kubernetes.io/component": "serving",
+        "aks-mlops.io/model": "churn",
+    }
     assert {v["name"]: v["emptyDir"] for v in pod["volumes"]} == {"tmp": {"sizeLimit": "4Gi"}}
 
 

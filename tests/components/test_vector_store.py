@@ -125,10 +125,11 @@ def test_vector_store_pgvector_job_applies_schema_with_mounted_password(
     mounts = {m["name"]: m["mountPath"] for m in psql["volumeMounts"]}
     assert env["SCHEMA_FILE"] == f"{mounts['schema']}/schema.sql"
     assert mounts["secrets-store"] == "/mnt/secrets-store"
-    assert (env["PGDATABASE"], env["PGUSER"], env["PGSSLMODE"]) == (
+    assert (env["PGDATABASE"], env["PGUSER"], env["PGSSLMODE"], env["PGPORT"]) == (
         "vectors",
         VECTORS_LOGIN,
         "require",
+        "5432",  # Azure Database for PostgreSQL's port
     )
     assert pod["restartPolicy"] == "Never"
     assert pod["serviceAccountName"] == "vector-schema"
