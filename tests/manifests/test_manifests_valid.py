@@ -25,7 +25,7 @@ from components.cluster.dcgm_exporter import NAMESPACE as DCGM_NAMESPACE
 from components.cluster.device_plugin import NAMESPACE as DEVICE_PLUGIN_NAMESPACE
 from infra.config import PlatformConfig
 from offline.manifests import KIND_ORDER, manifest_filename, write_manifests
-from offline.runner import MASK, OfflineRun
+from offline.runner import MASK, OfflineRun, run_callable
 from tests.manifests.crds import validate_pod_monitor
 from tests.manifests.workload_inputs import render, stack_config
 
@@ -226,7 +226,8 @@ def test_secret_provider_class_schema_rejects_object_when_unsafe(
 def test_write_manifests_keeps_secret_masked_when_input_secret(
     run_components: Runner, tmp_path: Path
 ) -> None:
-    run = run_components(
+    # One object at the stack's root, not a component: the runner without the component harness.
+    run = run_callable(
         lambda: k8s.core.v1.ConfigMap(
             "cm",
             metadata={"name": "settings", "namespace": "mlflow"},
@@ -248,8 +249,9 @@ def test_write_manifests_replaces_previous_files_when_rerun(
     stale = write_manifests(first, tmp_path)
     # The harness refuses a Namespace without a Pod Security level (tests/pod_security.py).
     labels = {"pod-security.kubernetes.io/enforce": "restricted"}
-    second = run_components(
-        lambda: k8s.core.v1.Namespace("ns", metadata={"name": "only", "labels": labels})
+    second = run_callable(
+        lambda: k8s.core.v1.Namespace("ns", metadata={"name": "only", "labels": labels}),
+        stack="unit",
     )
     fresh = write_manifests(second, tmp_path)
 

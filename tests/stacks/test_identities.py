@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from offline import identities
-from offline.runner import ROOT, OfflineRun
+from offline.runner import ROOT, OfflineRun, run_callable
 
 Runner = Callable[[Callable[[], object]], OfflineRun]
 STACK_FILES = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -127,10 +127,11 @@ def _config_map(physical_name: str) -> Callable[[], object]:
     return body
 
 
-def test_identities_physical_rename_needs_reason(run_components: Runner, tmp_path: Path) -> None:
-    # Same URN, new name in the cluster: Kubernetes replaces the object.
-    before = _golden(tmp_path, run_components(_config_map("settings-v1")))
-    after = run_components(_config_map("settings-v2"))
+def test_identities_physical_rename_needs_reason(tmp_path: Path) -> None:
+    # Same URN, new name in the cluster: Kubernetes replaces the object. (A program of one
+    # object at the stack's root, not a component: run without the component harness.)
+    before = _golden(tmp_path, run_callable(_config_map("settings-v1"), stack="unit"))
+    after = run_callable(_config_map("settings-v2"), stack="unit")
     with pytest.raises(identities.UnexplainedChangeError, match="settings-v1 -> v1/ConfigMap"):
         identities.updated_history(before, after, None)
     history = identities.updated_history(before, after, "config maps are stateless")
