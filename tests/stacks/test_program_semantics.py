@@ -24,6 +24,7 @@ from offline.runner import OfflineRun, RecordedResource
 from tests.components.helpers import NODES_SUBNET_ID, RG, SUB
 from tests.conftest import STACKS
 from tests.k8s_semantics import pod_templates
+from tests.records import recorded as _res
 from tests.stacks.test_wiring import plain_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -31,32 +32,6 @@ CLUSTER_ID = (
     f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/"
     "managedClusters/aks-unit"
 )
-
-
-def _res(
-    typ: str,
-    name: str,
-    inputs: dict[str, Any] | None = None,
-    *,
-    parent: str = "",
-    provider: str = "",
-    custom: bool = True,
-) -> RecordedResource:
-    """A hand-made registration for the negative tests (URN as the engine forms it)."""
-    return RecordedResource(
-        urn=f"urn:pulumi:unit::aks-mlops::{typ}::{name}",
-        type=typ,
-        name=name,
-        custom=custom,
-        parent=parent,
-        dependencies=[],
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=[],
-        provider=provider,
-        aliases=[],
-        inputs=inputs or {},
-    )
 
 
 @cache

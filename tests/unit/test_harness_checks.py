@@ -7,26 +7,14 @@ import pytest
 
 from offline.runner import OfflineRun, RecordedResource
 from tests.conftest import _check_parented
+from tests.records import recorded
 
 STACK = "urn:pulumi:unit::aks-mlops::pulumi:pulumi:Stack::aks-mlops-unit"
 OWNER = "urn:pulumi:unit::aks-mlops::aks-mlops:unit:Owner::owner"
 
 
 def _res(typ: str, name: str, parent: str, custom: bool = True) -> RecordedResource:
-    return RecordedResource(
-        urn=f"{parent or STACK}${typ}::{name}",
-        type=typ,
-        name=name,
-        custom=custom,
-        parent=parent,
-        dependencies=[],
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=[],
-        provider="",
-        aliases=[],
-        inputs={},
-    )
+    return recorded(typ, name, parent=parent, custom=custom)
 
 
 def test_harness_parent_check_refuses_a_resource_at_the_stacks_root() -> None:
